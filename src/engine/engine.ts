@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import { type SgError, toStepError } from '../errors/index.js';
+import type { Event } from './event.js';
+import type { Outlet, Processor } from './processor.js';
+
+/**
+ * A step as the engine runs it. Error handlers get one node per step they handle, because whether a
+ * handler answers the caller depends on the step that failed (graph.md section 9).
+ */
+export class Node implements Outlet {
+  outs: Node[] = [];
+  downstream: string[] = [];
+  /** the responder, or an error handler that answers in its place: what it emits is the reply */
+  answers = false;
+  /** the responder can be reached from here, so a failure here fails the request */
+  reachesResponder = false;
+  /** the node of this step's error handler (its own, else the graph's) */
+  handler: Node | undefined;
+  /** this node runs an error handler: its failures fail the event, no other handler is tried */
+  isHandler = false;
+
+  constructor(
+    private readonly engine: Engine,
+    readonly stepName: string,
+    readonly proc: Processor,
+  ) {}
+
+  emit(ev: Event): void {
+    this.engine.dispatch(this, ev, this.outs);
+  }
+
+  emitTo(names: readonly string[], ev: Event): void {
+    const targets = names.map((n) => this.outs[this.downstream.indexOf(n)]);
+    this.engine.dispatch(this, ev, targets);
+  }
+
+  fail(ev: Event, err: unknown): void {
+    this.engine.fail(this, ev, err);
+  }
+}
+
+/** Runs events through a compiled graph. The core: dispatch, run, fail (graph.md sections 3, 4, 9). */
+export class Engine {
+  /** the start steps: every event enters each of them */
+  readonly entry: Node;
+
+  constructor(readonly logger: Logger) {
+    this.entry = new Node(this, '(entry)', { process: () => {} });
+  }
+
+  /** Send a new request's event into the graph. The caller holds one token, released here. */
+  inject(ev: Event): void {
+    const owner = ev._owner;
+    try {
+      this.dispatch(this.entry, ev, this.entry.outs);
+    } catch (err) {
+      owner.fail(toStepError(err, '(entry)'));
+    }
+    owner.release();
+  }
+
+  /**
+   * Pass `ev` on from `from` to `outs`. The responder's output is the reply; its downstream steps
+   * get copies so that the reply never changes. On a branch the first step gets the event, the
+   * others copies, all made before any runs (a copy that fails fails the event at `from`).
+   */
+  dispatch(from: Node, ev: Event, outs: readonly Node[]): void {
+    if (from.answers) this.deliver(from, ev);
+    const n = outs.length;
+    if (n === 0) return;
+    if (n === 1 && !from.answers) {
+      ev._owner.acquire(1);
+      this.run(outs[0], ev);
+      return;
+    }
+    const events: Event[] = new Array(n);
+    for (let i = 0; i < n; i++) events[i] = i === 0 && !from.answers ? ev : copyAt(ev, from.stepName);
+    ev._owner.acquire(n);
+    for (let i = 0; i < n; i++) this.run(outs[i], events[i]);
+  }
+
+  /** Run one step on one event; its token is released when the step has finished with it. */
+  run(node: Node, ev: Event): void {
+    const owner = ev._owner;
+    let pending: void | Promise<void>;
+    try {
+      pending = node.proc.process(ev, node);
+    } catch (err) {
+      this.fail(node, ev, err);
+      owner.release();
+      return;
+    }
+    if (pending === undefined) {
+      owner.release();
+      return;
+    }
+    pending.then(
+      () => owner.release(),
+      (err: unknown) => {
+        this.fail(node, ev, err);
+        owner.release();
+      },
+    );
+  }
+
+  /** `ev` failed at `node`: its error handler takes it, else the request fails (or, off the reply path, it is logged). */
+  fail(node: Node, ev: Event, raw: unknown): void {
+    const err = toStepError(raw, node.stepName);
+    const handler = node.isHandler ? undefined : node.handler;
+    if (handler !== undefined) {
+      ev._setError(err, node.stepName);
+      ev._owner.acquire(1);
+      this.run(handler, ev);
+      return;
+    }
+    if (node.reachesResponder) {
+      ev._owner.fail(err);
+    } else {
+      this.logger.warn(
+        { eventId: ev.id, step: err.step ?? node.stepName, code: err.code, err },
+        `event ${ev.id} failed at step '${node.stepName}' (not on the reply path): ${err.message}`,
+      );
+    }
+  }
+
+  private deliver(node: Node, ev: Event): void {
+    try {
+      ev._owner.reply(ev.body, node.stepName);
+    } catch (err) {
+      // a sink must never throw into the graph; if one does, it is a fault of ours
+      this.logger.error({ err, eventId: ev.id }, 'reply delivery failed');
+    }
+  }
+}
+
+function copyAt(ev: Event, step: string): Event {
+  try {
+    return ev.copy();
+  } catch (err) {
+    throw toStepError(err, step, 'SG_ERR_NOT_CLONEABLE') as SgError;
+  }
+}

@@ -1,0 +1,169 @@
+import { describe, SgError } from '../errors/index.js';
+import type { EventOwner } from './owner.js';
+
+/** A group key of a Batch step (batching.md). */
+export type BatchKey = string | number | boolean | null | undefined;
+/** The `batch` field of a batch event (batching.md). */
+export type BatchInfo = { readonly size: number; readonly key: BatchKey; readonly ids: readonly string[] };
+/** The `stream` field of chunk events and end markers (streaming.md). */
+export type StreamInfo = { readonly id: string; readonly seq: number; readonly last: boolean; readonly step: string };
+
+/** @internal What a trigger gives to make an event. */
+export type EventInit = {
+  id: string;
+  body: unknown;
+  path: string;
+  method: string;
+  headers: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string | string[]>>;
+  contentType: string;
+  timestamp: number;
+  meta?: Record<string, unknown>;
+  batch?: BatchInfo;
+  stream?: StreamInfo;
+};
+
+const EMPTY = Object.freeze({});
+
+/**
+ * One request's data moving through the graph (graph.md section 6). `body` and `meta` are writable; the
+ * other fields are read-only. Every copy belongs to the same request (the same reply slot).
+ */
+export class Event {
+  readonly id: string;
+  body: unknown;
+  readonly path: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string | string[]>>;
+  readonly contentType: string;
+  readonly batch: BatchInfo | undefined;
+  readonly stream: StreamInfo | undefined;
+  readonly error: SgError | undefined;
+  readonly originStep: string | undefined;
+  /** @internal the request (or batch of requests) this event answers */
+  _owner: EventOwner;
+  /** @internal milliseconds since the epoch; `timestamp` is made from it on first read */
+  readonly _ts: number;
+  private _date: Date | undefined;
+  private _meta: Record<string, unknown> | undefined;
+
+  /** @internal events are made by triggers and the engine, never by user code (use copy()) */
+  constructor(init: EventInit, owner: EventOwner) {
+    this.id = init.id;
+    this.body = init.body;
+    this.path = init.path;
+    this.method = init.method;
+    this.headers = init.headers;
+    this.query = init.query;
+    this.contentType = init.contentType;
+    this._ts = init.timestamp;
+    this._meta = init.meta;
+    this.batch = init.batch;
+    this.stream = init.stream;
+    this.error = undefined;
+    this.originStep = undefined;
+    this._owner = owner;
+    this._date = undefined;
+  }
+
+  /** When the event entered the graph. */
+  get timestamp(): Date {
+    if (this._date === undefined) this._date = new Date(this._ts);
+    return this._date;
+  }
+
+  /** Free annotations for steps; created on first use (most events never need one). */
+  get meta(): Record<string, unknown> {
+    if (this._meta === undefined) this._meta = {};
+    return this._meta;
+  }
+
+  set meta(value: Record<string, unknown>) {
+    this._meta = value;
+  }
+
+  /**
+   * A new event of the same request: same id, path, method, headers, query, contentType and timestamp;
+   * `body` and `meta` deep-copied with structuredClone, or `body` replaced by `changes.body`.
+   */
+  copy(changes?: { body?: unknown }): Event {
+    const replace = changes !== undefined && Object.hasOwn(changes, 'body');
+    const ev = new Event(
+      {
+        id: this.id,
+        body: replace ? changes.body : cloneOrThrow(this.body, 'body'),
+        path: this.path,
+        method: this.method,
+        headers: this.headers,
+        query: this.query,
+        contentType: this.contentType,
+        timestamp: this._ts,
+        meta: this._meta === undefined ? undefined : (cloneOrThrow(this._meta, 'meta') as Record<string, unknown>),
+        batch: this.batch,
+        stream: this.stream,
+      },
+      this._owner,
+    );
+    ev._date = this._date;
+    return ev;
+  }
+
+  /** @internal mark the event for an error handler */
+  _setError(error: SgError | undefined, originStep: string | undefined): void {
+    (this as { error: SgError | undefined }).error = error;
+    (this as { originStep: string | undefined }).originStep = originStep;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.id,
+      body: this.body,
+      path: this.path,
+      method: this.method,
+      headers: this.headers,
+      query: this.query,
+      contentType: this.contentType,
+      timestamp: this.timestamp.toISOString(),
+      meta: this._meta ?? EMPTY,
+      ...(this.batch ? { batch: this.batch } : {}),
+      ...(this.stream ? { stream: this.stream } : {}),
+      ...(this.error ? { error: this.error.toJSON(), originStep: this.originStep } : {}),
+    };
+  }
+}
+
+/** structuredClone, failing with SG_ERR_NOT_CLONEABLE naming the offending type. */
+export function cloneOrThrow<T>(value: T, what: string): T {
+  // primitives need no copy: the common case costs nothing
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'function' || typeof value === 'symbol') throw notCloneable(value, what);
+    return value;
+  }
+  try {
+    return structuredClone(value);
+  } catch (err) {
+    throw notCloneable(findUncloneable(value) ?? value, what, err);
+  }
+}
+
+function notCloneable(offender: unknown, what: string, cause?: unknown): SgError {
+  return new SgError('SG_ERR_NOT_CLONEABLE', `event ${what} cannot be copied: it holds ${describe(offender)}`, {
+    details: { type: describe(offender), what },
+    cause,
+  });
+}
+
+/** The first value inside `v` that structuredClone refuses, for the message. */
+function findUncloneable(v: unknown, seen = new Set<unknown>()): unknown {
+  if (typeof v === 'function' || typeof v === 'symbol') return v;
+  if (v === null || typeof v !== 'object' || seen.has(v)) return undefined;
+  seen.add(v);
+  if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet) return v;
+  const values = v instanceof Map ? [...v.keys(), ...v.values()] : v instanceof Set ? [...v] : Object.values(v);
+  for (const x of values) {
+    const found = findUncloneable(x, seen);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

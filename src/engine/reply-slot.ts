@@ -1,0 +1,90 @@
+import type { SgError } from '../errors/index.js';
+import type { EventOwner, ReplySink } from './owner.js';
+
+/**
+ * The state of one request in the engine: the copies of its events in flight, whether its reply is
+ * decided, and its cancellation. The first reply (or failure) wins; later ones are ignored.
+ */
+export class ReplySlot implements EventOwner {
+  /** copies in flight; starts at 1 for the trigger's own token, released once the event is injected */
+  private pending = 1;
+  decided = false;
+  private controller: AbortController | undefined;
+  private reason: SgError | undefined;
+  private listeners: Array<() => void> | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly sink: ReplySink,
+    /** the graph has no responder: a finished request answers `{ id }` */
+    private readonly noResponder: boolean,
+    private readonly onFinished: (slot: ReplySlot) => void,
+  ) {}
+
+  acquire(n: number): void {
+    this.pending += n;
+  }
+
+  release(): void {
+    if (--this.pending === 0) this.finish();
+  }
+
+  get finished(): boolean {
+    return this.pending === 0;
+  }
+
+  get signal(): AbortSignal {
+    // created on first use: most events never look at their signal
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  get cancelled(): boolean {
+    return this.reason !== undefined;
+  }
+
+  reply(body: unknown): void {
+    if (this.decided) return;
+    this.decided = true;
+    this.sink.reply(body);
+  }
+
+  fail(err: SgError): void {
+    if (this.decided) return;
+    this.decided = true;
+    this.sink.fail(err);
+  }
+
+  /** Abandon the request: its signal aborts with `reason`, and it fails with it unless already answered. */
+  cancel(reason: SgError): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const l of listeners) l();
+    this.fail(reason);
+  }
+
+  onCancel(listener: () => void): () => void {
+    if (this.reason !== undefined) {
+      listener();
+      return () => {};
+    }
+    if (this.listeners === undefined) this.listeners = [];
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners?.indexOf(listener) ?? -1;
+      if (i >= 0) this.listeners!.splice(i, 1);
+    };
+  }
+
+  private finish(): void {
+    if (!this.decided) this.reply(this.noResponder ? { id: this.id } : undefined);
+    this.listeners = undefined;
+    this.onFinished(this);
+  }
+}

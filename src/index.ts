@@ -1,0 +1,18 @@
+import './builtins.js';
+
+export type { BatchInfo, BatchKey, Event, StreamInfo } from './engine/event.js';
+export type { CollectorReducer, StreamDone, Usage } from './engine/stream-types.js';
+export { ERROR_CODES, type ErrorCode } from './errors/codes.js';
+export { SgError, type SgErrorOptions } from './errors/sg-error.js';
+export { createGraph, Graph, type GraphOptions } from './graph/graph.js';
+export { Step } from './graph/step.js';
+export type { PathOption, StepContext, StepOptions } from './graph/types.js';
+export { type RegisterOptions, registerClass } from './registry/registry.js';
+export type { TestOptions } from './server/event-init.js';
+export { createMockServer, MockServer, type MockServerOptions } from './server/mock-server.js';
+export type { TestStream } from './server/test-stream.js';
+export { Batch, type BatchOptions } from './steps/batch.js';
+export { Choice, type ChoiceOptions } from './steps/choice.js';
+export { Filter, type FilterOptions } from './steps/filter.js';
+export { FlatMap, type FlatMapOptions } from './steps/flat-map.js';
+export { MapStep } from './steps/map-step.js';

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { EventInit } from '../engine/event.js';
+import { describe, SgError } from '../errors/index.js';
+
+export type TestOptions = {
+  method?: string;
+  headers?: Record<string, string>;
+  /** the event id (default: a new UUID) */
+  id?: string;
+};
+
+const EMPTY_QUERY: Readonly<Record<string, string | string[]>> = Object.freeze({});
+const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const ALLOWED = new Set(['method', 'headers', 'id', 'fullEvent']);
+
+function invalid(field: string, expected: string, got: unknown): SgError {
+  return new SgError('SG_ERR_INVALID_OPTION', `test(): ${field} must be ${expected}, got ${describe(got)}`, {
+    details: { field },
+  });
+}
+
+/** The event of a mock-server request (graph.md sections 6 and 10). */
+export function mockEventInit(path: unknown, body: unknown, options: unknown): EventInit {
+  const p = path === undefined || path === '' ? '/' : path;
+  if (typeof p !== 'string' || !p.startsWith('/')) throw invalid('path', "a string starting with '/'", path);
+  const o = (options ?? {}) as TestOptions;
+  if (typeof o !== 'object' || Array.isArray(o)) throw invalid('options', 'an object', options);
+  for (const k of Object.keys(o))
+    if (!ALLOWED.has(k)) throw invalid(k, 'one of method, headers, id, fullEvent (unknown option)', k);
+  if (o.method !== undefined && (typeof o.method !== 'string' || !/^[A-Za-z-]+$/.test(o.method)))
+    throw invalid('method', 'an HTTP method name', o.method);
+  if (o.id !== undefined && (typeof o.id !== 'string' || o.id === '')) throw invalid('id', 'a non-empty string', o.id);
+  let headers = EMPTY_HEADERS;
+  if (o.headers !== undefined) {
+    if (o.headers === null || typeof o.headers !== 'object' || Array.isArray(o.headers))
+      throw invalid('headers', 'an object of strings', o.headers);
+    const h: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers)) {
+      if (typeof v !== 'string') throw invalid(`headers.${k}`, 'a string', v);
+      h[k.toLowerCase()] = v;
+    }
+    headers = Object.freeze(h);
+  }
+  return {
+    id: o.id ?? randomUUID(),
+    body,
+    path: p,
+    method: o.method?.toUpperCase() ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    query: EMPTY_QUERY,
+    contentType: '',
+    timestamp: Date.now(),
+  };
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { EventInit } from '../engine/event.js';
+import { SgError } from '../errors/index.js';
+import type { Graph } from '../graph/graph.js';
+import { parseOptions, trackingSchema } from '../graph/settings.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../util/logger.js';
+import { mockEventInit, type TestOptions } from './event-init.js';
+import { GraphRuntime } from './runtime.js';
+import { type TestStream, testStreamOf } from './test-stream.js';
+
+export type MockServerOptions = {
+  logLevel?: LogLevel;
+  /** events in flight at once; one more is refused with SG_ERR_OVERLOADED; 0: no limit */
+  maxConcurrency?: number;
+  /** monitoring options (monitoring.md section 3), or false */
+  tracking?: z.infer<typeof trackingSchema> | false;
+};
+
+const optionsSchema = z
+  .object({
+    logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]).optional(),
+    maxConcurrency: z.number().int().min(0).optional(),
+    tracking: z.union([z.literal(false), trackingSchema]).optional(),
+  })
+  .strict();
+
+/** A graph served in-process, with no network (graph.md section 10; MLRun `to_mock_server`). */
+export class MockServer {
+  /** @internal */
+  readonly _runtime: GraphRuntime;
+
+  /** @internal use createMockServer() */
+  constructor(graph: Graph, options: MockServerOptions = {}) {
+    const o = parseOptions(optionsSchema, options, 'createMockServer');
+    this._runtime = new GraphRuntime(graph, {
+      logger: createLogger(o.logLevel ?? 'warn'),
+      maxConcurrency: o.maxConcurrency ?? 1024,
+    });
+  }
+
+  /** Resolves when every step and model is started; rejects with the first start-up error. */
+  ready(): Promise<void> {
+    return this._runtime.ready;
+  }
+
+  /** Send one event and resolve with its reply (graph.md section 3). */
+  test(path?: string, body?: unknown, options?: TestOptions): Promise<unknown> {
+    let init: EventInit;
+    try {
+      init = mockEventInit(path, body, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const rt = this._runtime;
+    if (!rt.isReady) return rt.ready.then(() => this.send(init));
+    return this.send(init);
+  }
+
+  /** Like test(), yielding the streamed chunks of the reply in order (streaming.md, "The mock server"). */
+  testStream(path?: string, body?: unknown, options?: TestOptions & { fullEvent?: boolean }): TestStream {
+    if (!this._runtime.hasResponder) {
+      return testStreamOf(
+        Promise.reject(
+          new SgError(
+            'SG_ERR_NO_RESPONDER',
+            'testStream() needs a graph with a responder: mark one step with respond()',
+          ),
+        ),
+        '',
+      );
+    }
+    let init: EventInit;
+    try {
+      init = mockEventInit(path, body, options);
+    } catch (err) {
+      return testStreamOf(Promise.reject(err), undefined);
+    }
+    const rt = this._runtime;
+    const reply = rt.isReady ? this.send(init) : rt.ready.then(() => this.send(init));
+    return testStreamOf(reply, init.id);
+  }
+
+  /** Stop taking events, let those in flight finish for up to `graceMs` (default 10000), then stop. */
+  close(options: { graceMs?: number } = {}): Promise<void> {
+    return this._runtime.close(options);
+  }
+
+  private send(init: EventInit): Promise<unknown> {
+    const rt = this._runtime;
+    try {
+      rt.admit();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      rt.submit(init, {
+        reply(body) {
+          rt.leave();
+          resolve(body);
+        },
+        fail(err) {
+          rt.leave();
+          reject(err);
+        },
+      });
+    });
+  }
+}
+
+/** Run `graph` in-process: validates synchronously, then starts in the background. */
+export function createMockServer(graph: Graph, options: MockServerOptions = {}): MockServer {
+  return new MockServer(graph, options);
+}

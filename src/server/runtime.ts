@@ -1,0 +1,174 @@
+import type { Logger } from 'pino';
+import { compileGraph } from '../engine/compile.js';
+import type { Engine } from '../engine/engine.js';
+import { Event, type EventInit } from '../engine/event.js';
+import type { ReplySink } from '../engine/owner.js';
+import type { Processor } from '../engine/processor.js';
+import { ReplySlot } from '../engine/reply-slot.js';
+import { placeError, SgError } from '../errors/index.js';
+import type { Graph } from '../graph/graph.js';
+import type { Step } from '../graph/step.js';
+import { resolveReference } from '../registry/registry.js';
+
+export type RuntimeOptions = { logger: Logger; maxConcurrency: number };
+
+/**
+ * A graph being served: start-up (references, init, compile), admission (maxConcurrency, closing),
+ * the requests in flight, and graceful close. The mock server and the HTTP server are triggers on it.
+ */
+export class GraphRuntime {
+  readonly logger: Logger;
+  /** resolves when every step is started; rejects with the first start-up error */
+  readonly ready: Promise<void>;
+  isReady = false;
+  private engine: Engine | undefined;
+  private processors = new Map<string, Processor>();
+  private started: Step<unknown, unknown>[] = [];
+  private inflight = 0;
+  private readonly maxConcurrency: number;
+  private readonly active = new Set<ReplySlot>();
+  private readonly noResponder: boolean;
+  private closing: Promise<void> | undefined;
+  private onDrained: (() => void) | undefined;
+
+  constructor(
+    readonly graph: Graph,
+    options: RuntimeOptions,
+  ) {
+    graph.validate();
+    if (graph._inUse) {
+      throw new SgError(
+        'SG_ERR_GRAPH_IN_USE',
+        `graph '${graph.name}' is already served by an open server: close it first`,
+      );
+    }
+    graph._inUse = true;
+    this.logger = options.logger;
+    this.maxConcurrency = options.maxConcurrency;
+    this.noResponder = graph.responder === undefined;
+    this.ready = this.start();
+    this.ready.catch(() => {}); // observed by ready()/test(); never an unhandled rejection
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  get hasResponder(): boolean {
+    return !this.noResponder;
+  }
+
+  /** Count one more request in flight, or refuse it (SG_ERR_SERVER_CLOSED, SG_ERR_OVERLOADED). Pair with leave(). */
+  admit(): void {
+    if (this.closing !== undefined)
+      throw new SgError('SG_ERR_SERVER_CLOSED', 'the server is closed: no new events are taken');
+    if (this.maxConcurrency > 0 && this.inflight >= this.maxConcurrency) {
+      throw new SgError(
+        'SG_ERR_OVERLOADED',
+        `${this.maxConcurrency} events are already in flight (maxConcurrency); try again later`,
+        {
+          details: { maxConcurrency: this.maxConcurrency },
+        },
+      );
+    }
+    this.inflight++;
+  }
+
+  leave(): void {
+    this.inflight--;
+  }
+
+  /** Send one event into the started graph; `sink` receives its reply. */
+  submit(init: EventInit, sink: ReplySink): ReplySlot {
+    const slot = new ReplySlot(init.id, sink, this.noResponder, this.finished);
+    this.active.add(slot);
+    this.engine!.inject(new Event(init, slot));
+    return slot;
+  }
+
+  private readonly finished = (slot: ReplySlot): void => {
+    this.active.delete(slot);
+    if (this.active.size === 0) this.onDrained?.();
+  };
+
+  /** Stop taking events, let those in flight finish for up to `graceMs`, then fail the rest and stop the steps. */
+  close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.closing === undefined) this.closing = this.shutDown(options.graceMs ?? 10_000);
+    return this.closing;
+  }
+
+  private async start(): Promise<void> {
+    const graph = this.graph;
+    try {
+      const { engine, processors } = await compileGraph(graph, {
+        graph,
+        logger: this.logger,
+        resolve: (ref, step, what) => resolveReference(ref, graph.baseDir, step, what),
+      });
+      this.processors = processors;
+      for (const step of graph._steps.values()) {
+        if (this.closing !== undefined)
+          throw new SgError('SG_ERR_SERVER_CLOSED', 'the server was closed while starting');
+        try {
+          await step._start();
+        } catch (err) {
+          if (err instanceof SgError) throw placeError(err, step.name);
+          throw new SgError(
+            'SG_ERR_STEP_INIT',
+            `step '${step.name}': init() failed: ${err instanceof Error ? err.message : String(err)}`,
+            {
+              step: step.name,
+              cause: err,
+            },
+          );
+        }
+        this.started.push(step);
+      }
+      this.engine = engine;
+      this.isReady = true;
+    } catch (err) {
+      await this.stopSteps();
+      graph._inUse = false;
+      this.closing ??= Promise.resolve();
+      throw err;
+    }
+  }
+
+  private async shutDown(graceMs: number): Promise<void> {
+    try {
+      await this.ready;
+    } catch {
+      return; // start-up failed: start() already stopped what it had started
+    }
+    for (const p of this.processors.values()) p.flush?.();
+    if (this.active.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.onDrained = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+    }
+    for (const slot of [...this.active]) {
+      slot.cancel(
+        new SgError('SG_ERR_SERVER_CLOSED', `event ${slot.id} was still in flight when the close grace period ended`, {
+          details: { eventId: slot.id },
+        }),
+      );
+    }
+    for (const p of this.processors.values()) p.stop?.();
+    await this.stopSteps();
+    this.graph._inUse = false;
+  }
+
+  private async stopSteps(): Promise<void> {
+    for (const step of this.started.reverse()) {
+      try {
+        await step._stop();
+      } catch (err) {
+        this.logger.error({ err, step: step.name }, `step '${step.name}': close() failed`);
+      }
+    }
+    this.started = [];
+  }
+}
