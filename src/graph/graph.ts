@@ -1,4 +1,6 @@
 import { SgError } from '../errors/index.js';
+import { toMermaid } from '../render/mermaid.js';
+import { graphFromFile, graphFromSpec, graphToSpec } from '../spec/index.js';
 import { checkName } from './names.js';
 import {
   checkStreaming,
@@ -140,6 +142,26 @@ export class Graph {
     this._assertMutable();
     this._tracking = parseOptions(trackingSchema, options, 'setTracking');
     return this;
+  }
+
+  /** The spec-file form of this graph (graph.md section 11). */
+  toSpec(): Record<string, unknown> {
+    return graphToSpec(this);
+  }
+
+  /** A Mermaid `flowchart LR` of this graph (graph.md section 1). */
+  toMermaid(): string {
+    return toMermaid(this);
+  }
+
+  /** Build a graph from a spec object (graph.md section 11); validates it. */
+  static fromSpec(spec: unknown, options: { baseDir?: string } = {}): Graph {
+    return graphFromSpec(spec, options);
+  }
+
+  /** Build a graph from a `.yaml`, `.yml` or `.json` spec file; module references resolve against its folder. */
+  static fromFile(path: string): Graph {
+    return graphFromFile(path);
   }
 
   /** Run the structural checks of graph.md section 13; throws the first SgError found. */
