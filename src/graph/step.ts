@@ -141,6 +141,11 @@ export class Step<In = unknown, Out = unknown> {
   /** @internal Checks of this step within its graph, run by graph.validate() (e.g. Choice needs a downstream step). */
   _validateInGraph(_graph: Graph): void {}
 
+  /** @internal Extra lines of the step's node in drawings (a ModelRunnerStep lists its endpoints). */
+  _drawingExtra(): string[] {
+    return [];
+  }
+
   /** @internal Resolve string references (handlers, classes) at start-up. */
   async _resolve(_ctx: CompileContext): Promise<void> {}
 

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import '../builtins.js';
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerGraph } from './commands/graph.js';
+import { registerTest } from './commands/test.js';
+import { EXIT } from './output.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('servegraph')
+  .description('Serve ML and LLM models as flow graphs over HTTP')
+  .version(pkg.version)
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    // commander's own usage errors (unknown option, missing argument) are exit code 2
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  });
+
+registerTest(program);
+registerGraph(program);
+
+await program.parseAsync(process.argv);

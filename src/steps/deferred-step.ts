@@ -1,0 +1,87 @@
+import { callProcessor } from '../engine/invoke.js';
+import type { CompileContext, Processor } from '../engine/processor.js';
+import { describe, SgError } from '../errors/index.js';
+import { Step, type StepSpecForm } from '../graph/step.js';
+import type { StepOptions } from '../graph/types.js';
+
+type StepClass = new (options: StepOptions) => Step<unknown, unknown>;
+
+/**
+ * A user step named in a spec file by a reference that is only imported when the server starts
+ * (`./steps.js#Format`). At start-up it builds the real step and runs through it.
+ */
+export class DeferredStep extends Step<unknown, unknown> {
+  private inner: Step<unknown, unknown> | undefined;
+
+  constructor(
+    readonly classRef: string,
+    options: StepOptions,
+  ) {
+    super(options);
+  }
+
+  override async _resolve(ctx: CompileContext): Promise<void> {
+    const target = await ctx.resolve(this.classRef, this.name, 'class');
+    if (typeof target !== 'function' || !(target.prototype instanceof Step)) {
+      throw new SgError(
+        'SG_ERR_INVALID_CLASS',
+        `step '${this.name}': class '${this.classRef}' is ${describe(target)}, expected a class that extends Step`,
+        {
+          step: this.name,
+          details: { reference: this.classRef, expected: 'a Step subclass' },
+        },
+      );
+    }
+    const options: StepOptions = { ...this._params, name: this.name, fullEvent: this.fullEvent };
+    if (this.inputPath) options.inputPath = [...this.inputPath.segments];
+    if (this.resultPath) options.resultPath = [...this.resultPath.segments];
+    if (this.fullEvent) {
+      delete options.inputPath;
+      delete options.resultPath;
+    }
+    try {
+      this.inner = new (target as StepClass)(options);
+    } catch (err) {
+      if (err instanceof SgError) throw err;
+      throw new SgError(
+        'SG_ERR_STEP_INIT',
+        `step '${this.name}': constructing ${this.classRef} failed: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          step: this.name,
+          cause: err,
+        },
+      );
+    }
+    await this.inner._resolve(ctx);
+  }
+
+  override _processor(ctx: CompileContext): Processor {
+    const inner = this.inner!;
+    const own = inner._processor(ctx);
+    if (own) return own;
+    if (inner.do === Step.prototype.do) {
+      throw new SgError(
+        'SG_ERR_INVALID_CLASS',
+        `step '${this.name}': class '${this.classRef}' does not implement do(input, ctx)`,
+        {
+          step: this.name,
+        },
+      );
+    }
+    return callProcessor(inner, inner.do, inner);
+  }
+
+  override async _start(): Promise<void> {
+    await this.inner?._start();
+  }
+
+  override async _stop(): Promise<void> {
+    await this.inner?._stop();
+  }
+
+  override _specForm(): StepSpecForm {
+    const form: StepSpecForm = { class: this.classRef };
+    if (Object.keys(this._params).length > 0) form.params = { ...this._params };
+    return form;
+  }
+}
