@@ -1,7 +1,7 @@
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, SgError } from '../errors/index.js';
-import { Graph } from '../graph/graph.js';
+import { Graph, isGraph } from '../graph/graph.js';
 
 const SPEC_EXTS = new Set(['.yaml', '.yml', '.json']);
 
@@ -22,7 +22,7 @@ export async function loadGraphFile(file: string): Promise<Graph> {
     );
   }
   const graph = mod.default;
-  if (!(graph instanceof Graph)) {
+  if (!isGraph(graph)) {
     throw new SgError(
       'SG_ERR_INVALID_CLASS',
       `graph module '${file}' must have a default export that is a Graph (made by createGraph() of this servegraph), got ${describe(graph)}`,

@@ -1,6 +1,6 @@
 import { SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
-import { Step } from '../graph/step.js';
+import { hasOwnDo, type Step } from '../graph/step.js';
 import { Engine, Node } from './engine.js';
 import { callProcessor } from './invoke.js';
 import type { CompileContext, Processor } from './processor.js';
@@ -71,7 +71,7 @@ function reachingSet(graph: Graph, responder: string | undefined): Set<string> {
 
 /** A user step (graph.md section 8): its `do` called like a MapStep handler. */
 function defaultProcessor(step: AnyStep): Processor {
-  if (step.do === Step.prototype.do) {
+  if (!hasOwnDo(step)) {
     throw new SgError(
       'SG_ERR_INVALID_CLASS',
       `step '${step.name}' (${step.constructor.name}) does not implement do(input, ctx)`,

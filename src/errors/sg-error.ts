@@ -8,6 +8,8 @@ export type SgErrorOptions = {
 };
 
 const CODE_RE = /^SG_ERR_[A-Z0-9_]+$/;
+/** Marks SgErrors of every copy of servegraph, so that `instanceof` holds across copies (dual packages). */
+const BRAND = Symbol.for('servegraph.SgError');
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
@@ -23,6 +25,12 @@ export class SgError extends Error {
   readonly endpoint: string | undefined;
   readonly details: Record<string, unknown>;
   override readonly cause: unknown;
+
+  /** `instanceof SgError` holds for SgErrors made by any copy of servegraph loaded in the process. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== SgError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
 
   constructor(code: string, message: string, options?: SgErrorOptions) {
     if (typeof code !== 'string' || !CODE_RE.test(code)) {
@@ -62,6 +70,8 @@ export class SgError extends Error {
     }
   }
 
+  declare readonly [BRAND]: true;
+
   toJSON(): { code: string; message: string; step: string | null; endpoint: string | null } {
     return { code: this.code, message: this.message, step: this.step ?? null, endpoint: this.endpoint ?? null };
   }
@@ -87,3 +97,5 @@ export function placeError(err: SgError, step: string | undefined, endpoint?: st
   if (w.endpoint === undefined && endpoint !== undefined) w.endpoint = endpoint;
   return err;
 }
+
+Object.defineProperty(SgError.prototype, BRAND, { value: true });

@@ -362,6 +362,14 @@ export class Graph {
   }
 }
 
+const GRAPH_BRAND = Symbol.for('servegraph.Graph');
+Object.defineProperty(Graph.prototype, GRAPH_BRAND, { value: true });
+
+/** Whether `v` is a Graph of any copy of servegraph (a graph module may import another copy than the CLI's). */
+export function isGraph(v: unknown): v is Graph {
+  return v !== null && typeof v === 'object' && (v as Record<symbol, unknown>)[GRAPH_BRAND] === true;
+}
+
 /** Create an empty flow graph (graph.md section 1). */
 export function createGraph(options: GraphOptions = {}): Graph {
   return new Graph(options);

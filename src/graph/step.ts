@@ -5,6 +5,10 @@ import { checkName } from './names.js';
 import { type Path, parsePath } from './paths.js';
 import type { StepContext, StepOptions } from './types.js';
 
+/** Marks Step classes of every copy of servegraph (a user module may import another copy than the server's). */
+const STEP_BRAND = Symbol.for('servegraph.Step');
+const BASE_DO = Symbol.for('servegraph.Step.baseDo');
+
 /** Fields of StepOptions that are not a user step's own parameters. */
 const COMMON = new Set(['name', 'inputPath', 'resultPath', 'fullEvent', 'streaming', 'collect']);
 
@@ -204,4 +208,22 @@ export function isGeneratorFunction(fn: unknown): boolean {
   return (
     typeof fn === 'function' && GENERATOR_TAGS.has((fn as { constructor?: { name?: string } }).constructor?.name ?? '')
   );
+}
+
+Object.defineProperty(Step.prototype, STEP_BRAND, { value: true });
+Object.defineProperty(Step.prototype.do, BASE_DO, { value: true });
+
+/** Whether `v` is a step, made with this copy of servegraph or another. */
+export function isStep(v: unknown): v is Step<unknown, unknown> {
+  return v !== null && typeof v === 'object' && (v as Record<symbol, unknown>)[STEP_BRAND] === true;
+}
+
+/** Whether `fn` is a class that extends Step (of any copy of servegraph). */
+export function isStepClass(fn: unknown): fn is new (options: StepOptions) => Step<unknown, unknown> {
+  return typeof fn === 'function' && isStep(fn.prototype) && fn.prototype !== Step.prototype;
+}
+
+/** Whether a step's `do` is the base one, i.e. the class does not implement `do`. */
+export function hasOwnDo(step: Step<unknown, unknown>): boolean {
+  return (step.do as unknown as Record<symbol, unknown>)[BASE_DO] !== true;
 }

@@ -1,14 +1,12 @@
 import { SgError } from '../errors/index.js';
 import { Graph } from '../graph/graph.js';
-import { Step } from '../graph/step.js';
+import { isStepClass, type Step } from '../graph/step.js';
 import type { StepOptions } from '../graph/types.js';
 import { splitReference } from '../registry/references.js';
 import { lookupRegistered } from '../registry/registry.js';
 import { DeferredStep } from '../steps/deferred-step.js';
 import { fromZodError, invalidSpec } from './errors.js';
 import { type GraphSpec, graphSpecSchema, type StepSpec } from './schema.js';
-
-type StepClass = new (options: StepOptions) => Step<unknown, unknown>;
 
 /** Build (and validate) a graph from a spec object (graph.md section 11). */
 export function buildGraph(spec: unknown, options: { baseDir?: string; name?: string } = {}): Graph {
@@ -57,7 +55,7 @@ function makeStep(name: string, spec: StepSpec): Step<unknown, unknown> {
 
   const target = splitReference(spec.class) === undefined ? lookupRegistered(spec.class) : undefined;
   try {
-    if (typeof target === 'function' && target.prototype instanceof Step) return new (target as StepClass)(options);
+    if (isStepClass(target)) return new target(options);
     if (spec.handler !== undefined) {
       throw invalidSpec(
         `${at}.handler`,

@@ -4,7 +4,7 @@ import type { Outlet, Processor } from '../engine/processor.js';
 import { describe, SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import { readPath } from '../graph/paths.js';
-import { Step } from '../graph/step.js';
+import { isStep, type Step } from '../graph/step.js';
 import type { PathOption, StepContext } from '../graph/types.js';
 import { HandlerStep } from './handler-step.js';
 
@@ -63,7 +63,7 @@ export class Choice<In = unknown> extends HandlerStep<In, In, ChoiceResult | Pro
       const list = Array.isArray(result) ? result : [result];
       const names: string[] = [];
       for (const t of list) {
-        const n = typeof t === 'string' ? t : t instanceof Step ? t.name : undefined;
+        const n = typeof t === 'string' ? t : isStep(t) ? t.name : undefined;
         if (n === undefined) throw invalid(`returned ${describe(t)}, expected a step name or step`);
         if (!allowed.includes(n)) throw invalid(`chose '${n}', which is not one of its downstream steps`);
         if (names.includes(n)) throw invalid(`chose '${n}' twice`);

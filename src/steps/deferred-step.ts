@@ -1,10 +1,8 @@
 import { callProcessor } from '../engine/invoke.js';
 import type { CompileContext, Processor } from '../engine/processor.js';
 import { describe, SgError } from '../errors/index.js';
-import { Step, type StepSpecForm } from '../graph/step.js';
+import { hasOwnDo, isStepClass, Step, type StepSpecForm } from '../graph/step.js';
 import type { StepOptions } from '../graph/types.js';
-
-type StepClass = new (options: StepOptions) => Step<unknown, unknown>;
 
 /**
  * A user step named in a spec file by a reference that is only imported when the server starts
@@ -22,7 +20,7 @@ export class DeferredStep extends Step<unknown, unknown> {
 
   override async _resolve(ctx: CompileContext): Promise<void> {
     const target = await ctx.resolve(this.classRef, this.name, 'class');
-    if (typeof target !== 'function' || !(target.prototype instanceof Step)) {
+    if (!isStepClass(target)) {
       throw new SgError(
         'SG_ERR_INVALID_CLASS',
         `step '${this.name}': class '${this.classRef}' is ${describe(target)}, expected a class that extends Step`,
@@ -40,7 +38,7 @@ export class DeferredStep extends Step<unknown, unknown> {
       delete options.resultPath;
     }
     try {
-      this.inner = new (target as StepClass)(options);
+      this.inner = new target(options);
     } catch (err) {
       if (err instanceof SgError) throw err;
       throw new SgError(
@@ -59,7 +57,7 @@ export class DeferredStep extends Step<unknown, unknown> {
     const inner = this.inner!;
     const own = inner._processor(ctx);
     if (own) return own;
-    if (inner.do === Step.prototype.do) {
+    if (!hasOwnDo(inner)) {
       throw new SgError(
         'SG_ERR_INVALID_CLASS',
         `step '${this.name}': class '${this.classRef}' does not implement do(input, ctx)`,
