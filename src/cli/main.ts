@@ -3,6 +3,7 @@ import '../builtins.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerGraph } from './commands/graph.js';
+import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
 import { EXIT } from './output.js';
 
@@ -18,6 +19,7 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
   });
 
+registerServe(program);
 registerTest(program);
 registerGraph(program);
 
