@@ -1,0 +1,27 @@
+import type { GraphRuntime } from '../runtime.js';
+import type { ResolvedServeOptions } from './options.js';
+
+/** What `/readyz` reports (http.md, "Health and readiness"). */
+export type Phase = 'loading' | 'ready' | 'failed' | 'draining';
+
+/** The state one served graph shares between its routes, hooks and close(). */
+export class HttpContext {
+  /** set by close(): readiness turns to draining and new graph requests get 503 SG_ERR_SERVER_CLOSED */
+  draining = false;
+  private startFailed = false;
+
+  constructor(
+    readonly runtime: GraphRuntime,
+    readonly options: ResolvedServeOptions,
+  ) {
+    runtime.ready.then(undefined, () => {
+      this.startFailed = true;
+    });
+  }
+
+  get phase(): Phase {
+    if (this.draining) return 'draining';
+    if (this.runtime.isReady) return 'ready';
+    return this.startFailed ? 'failed' : 'loading';
+  }
+}

@@ -1,0 +1,148 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ReplySlot } from '../../engine/reply-slot.js';
+import { SgError } from '../../errors/index.js';
+import { decodeBody } from './body.js';
+import type { HttpContext } from './context.js';
+import { sendError } from './errors.js';
+import { MAX_TIMER_MS } from './options.js';
+import { sendReply } from './reply.js';
+import { stateOf } from './request-state.js';
+import { eventInitOf } from './request-to-event.js';
+
+/**
+ * Every method and path that no reserved route takes goes to the graph (http.md, "Routes"): admission at
+ * arrival (readiness, draining, maxConcurrency) before the body is read, then one event per request.
+ */
+export function installGraphRoute(fastify: FastifyInstance, ctx: HttpContext, methods: string[]): void {
+  fastify.route({
+    method: methods,
+    url: '/*',
+    onRequest: (_request, reply, done) => {
+      try {
+        admit(ctx, reply);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      done();
+    },
+    handler: (request, reply) => {
+      handleGraphRequest(ctx, request, reply);
+    },
+  });
+}
+
+/** Count the request in flight until its response ends, or refuse it at once (503, 429). */
+function admit(ctx: HttpContext, reply: FastifyReply): void {
+  const { runtime } = ctx;
+  const phase = ctx.phase;
+  if (phase === 'draining') throw new SgError('SG_ERR_SERVER_CLOSED', 'the server is shutting down: no new requests');
+  if (phase === 'failed') {
+    throw new SgError('SG_ERR_NOT_READY', 'the graph failed to start: it takes no requests (see the server log)');
+  }
+  if (phase === 'loading') {
+    throw new SgError('SG_ERR_NOT_READY', 'the graph is still starting (steps and models loading); try again later');
+  }
+  runtime.admit();
+  let left = false;
+  const leave = (): void => {
+    if (left) return;
+    left = true;
+    runtime.leave();
+  };
+  reply.raw.once('finish', leave);
+  reply.raw.once('close', leave);
+}
+
+function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply): void {
+  const { runtime, options } = ctx;
+  const res = reply.raw;
+  if (res.destroyed) return; // the client went away while its body was read
+  if (ctx.draining) {
+    // admitted before close() began, but its body arrived after: the graph no longer takes events
+    sendError(
+      reply,
+      new SgError('SG_ERR_SERVER_CLOSED', 'the server is shutting down: no new requests'),
+      options.retryAfterSeconds,
+    );
+    return;
+  }
+  const state = stateOf(request.raw);
+  let init: ReturnType<typeof eventInitOf>;
+  try {
+    const bytes = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+    init = eventInitOf(
+      request.raw,
+      request.originalUrl,
+      request.id,
+      decodeBody(bytes, state.media),
+      state.media.type,
+      state.arrivedAt,
+    );
+  } catch (err) {
+    sendError(reply, err instanceof SgError ? err : internal(err), options.retryAfterSeconds);
+    return;
+  }
+
+  const hasResponder = runtime.hasResponder;
+  let answered = false;
+  let clientGone = false;
+  let timer: NodeJS.Timeout | undefined;
+  const settle = (): boolean => {
+    if (answered) return false;
+    answered = true;
+    if (timer !== undefined) clearTimeout(timer);
+    return !clientGone && !reply.sent;
+  };
+
+  let slot: ReplySlot;
+  try {
+    slot = runtime.submit(init, {
+      reply(body) {
+        if (settle()) sendReply(reply, body, hasResponder ? 200 : 202, options.retryAfterSeconds);
+      },
+      fail(err) {
+        if (!hasResponder) {
+          // a graph without a responder answers 202 whatever happens; its failures are only logged
+          reply.log.warn({ err, code: err.code }, `event ${init.id} failed: ${err.message}`);
+          if (settle()) sendReply(reply, { id: init.id }, 202, options.retryAfterSeconds);
+          return;
+        }
+        if (settle()) sendError(reply, err, options.retryAfterSeconds);
+      },
+    });
+  } catch (err) {
+    if (settle()) sendError(reply, internal(err), options.retryAfterSeconds);
+    return;
+  }
+  // fire and forget: answered 202 as soon as accepted; the event's work goes on (graph.md section 3)
+  if (!hasResponder) slot.reply({ id: init.id });
+  if (answered) return;
+
+  res.once('close', () => {
+    if (answered || res.writableFinished) return;
+    clientGone = true;
+    slot.cancel(new SgError('SG_ERR_CLIENT_CLOSED', `the client of request ${init.id} went away before its reply`));
+  });
+  const timeoutMs = options.requestTimeoutMs;
+  if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
+    // counted from arrival: reading the body is part of the time allowed
+    const remainingMs = Math.max(0, timeoutMs - (Date.now() - state.arrivedAt));
+    timer = setTimeout(() => {
+      slot.cancel(
+        new SgError('SG_ERR_TIMEOUT', `no reply within requestTimeoutMs (${timeoutMs} ms)`, {
+          details: { requestTimeoutMs: timeoutMs },
+        }),
+      );
+    }, remainingMs);
+    timer.unref();
+  }
+}
+
+function internal(err: unknown): SgError {
+  return new SgError(
+    'SG_ERR_INTERNAL',
+    `servegraph failed to handle the request: ${err instanceof Error ? err.message : String(err)}`,
+    { cause: err },
+  );
+}

@@ -1,0 +1,75 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SgError } from '../../errors/index.js';
+import type { HttpContext } from './context.js';
+import { sendError, toHttpError } from './errors.js';
+import { stateOf } from './request-state.js';
+
+/**
+ * What every request goes through, whatever its route: the X-Request-Id echo, our own body reading
+ * (bytes in; the graph route decodes them), error responses in the error body, and one access line.
+ */
+export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): void {
+  const { bodyLimit, retryAfterSeconds } = ctx.options;
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const state = stateOf(request.raw);
+    reply.header('x-request-id', request.id);
+    // fastify answers 415 to a Content-Type it cannot parse; http.md wants such bodies as bytes, so it is
+    // shown none (the event's headers and contentType come from the request as sent)
+    if (request.raw.headers['content-type'] !== undefined && !state.media.valid) {
+      delete request.raw.headers['content-type'];
+    }
+    reply.raw.once('close', () => {
+      logAccess(request, reply);
+      // Node closes idle keep-alive connections only when close() starts; close those that go idle after
+      if (ctx.draining) setImmediate(() => fastify.server.closeIdleConnections());
+    });
+    done();
+  });
+
+  fastify.removeAllContentTypeParsers();
+  // every body is read as bytes, within bodyLimit (413 both on Content-Length and while reading chunks)
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+
+  fastify.setErrorHandler((error, _request, reply) => {
+    sendError(reply, toHttpError(error, bodyLimit), retryAfterSeconds);
+  });
+  fastify.setNotFoundHandler((request, reply) => {
+    sendError(
+      reply,
+      new SgError('SG_ERR_NOT_FOUND', `no route for ${request.method} ${request.url}`),
+      retryAfterSeconds,
+    );
+  });
+}
+
+/** fastify's `frameworkErrors`: a URL the router cannot decode, before any hook has run. */
+export function frameworkErrorHandler(
+  retryAfterSeconds: number,
+): (error: Error, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    reply.header('x-request-id', request.id);
+    sendError(
+      reply,
+      new SgError('SG_ERR_BAD_REQUEST', `malformed request URL: ${error.message}`, { cause: error }),
+      retryAfterSeconds,
+    );
+  };
+}
+
+function logAccess(request: FastifyRequest, reply: FastifyReply): void {
+  const res = reply.raw;
+  const state = stateOf(request.raw);
+  // a response that did not finish was cut by the client: recorded as 499, never sent (http.md)
+  const finished = res.writableFinished;
+  request.log.info(
+    {
+      method: request.method,
+      url: request.originalUrl,
+      statusCode: finished ? res.statusCode : 499,
+      code: finished ? state.errorCode : 'SG_ERR_CLIENT_CLOSED',
+      durationMs: Date.now() - state.arrivedAt,
+    },
+    'request completed',
+  );
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { EventInit } from '../../engine/event.js';
+import { parseForm } from './body.js';
+import { setOwn } from './records.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The event id: the `X-Request-Id` header when it is a safe id, else a new UUID (http.md). */
+export function requestIdOf(raw: IncomingMessage): string {
+  const header = raw.headers['x-request-id'];
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** The URL path as sent, percent-encoding kept, without the query string. */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  const target = q < 0 ? url : url.slice(0, q);
+  if (target.startsWith('/')) return target;
+  // absolute-form request target (`GET http://host/x`): keep its path only
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return '/';
+  }
+}
+
+/**
+ * The URL the router matches: a path with a malformed percent-encoding (`/%zz`) is still the graph's, so its
+ * stray `%` are escaped for the router only (the event keeps the path as sent).
+ */
+export function routableUrl(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (!path.includes('%')) return url;
+  try {
+    decodeURIComponent(path);
+    return url;
+  } catch {
+    return path.replaceAll('%', '%25') + (q < 0 ? '' : url.slice(q));
+  }
+}
+
+/** The parsed query string; a repeated name gives an array. */
+export function queryOf(url: string): Record<string, string | string[]> {
+  const q = url.indexOf('?');
+  return q < 0 ? {} : parseForm(url.slice(q + 1));
+}
+
+/** Request headers with lower-case names; a repeated header's values joined with ', ' (from the raw list). */
+export function headersOf(raw: IncomingMessage): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const list = raw.rawHeaders;
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = list[i].toLowerCase();
+    const prev = Object.hasOwn(out, name) ? out[name] : undefined;
+    setOwn(out, name, prev === undefined ? list[i + 1] : `${prev}, ${list[i + 1]}`);
+  }
+  return Object.freeze(out);
+}
+
+/** `{ trace: { traceparent, tracestate? } }` when the request carries a W3C `traceparent`, else undefined. */
+export function traceMetaOf(headers: Readonly<Record<string, string>>): Record<string, unknown> | undefined {
+  const traceparent = headers.traceparent;
+  if (traceparent === undefined) return undefined;
+  const tracestate = headers.tracestate;
+  return { trace: tracestate === undefined ? { traceparent } : { traceparent, tracestate } };
+}
+
+/** The event of a request; `url` is the request target as sent (before any routing rewrite). */
+export function eventInitOf(
+  raw: IncomingMessage,
+  url: string,
+  id: string,
+  body: unknown,
+  contentType: string,
+  arrivedAt: number,
+): EventInit {
+  const headers = headersOf(raw);
+  return {
+    id,
+    body,
+    path: pathOf(url),
+    method: (raw.method ?? 'GET').toUpperCase(),
+    headers,
+    query: Object.freeze(queryOf(url)),
+    contentType,
+    timestamp: arrivedAt,
+    meta: traceMetaOf(headers),
+  };
+}
