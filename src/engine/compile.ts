@@ -34,6 +34,7 @@ export async function compileGraph(
 
   const responder = graph.responder?.name;
   const reaching = reachingSet(graph, responder);
+  engine.entry.reachesResponder = responder !== undefined;
   for (const [name, node] of nodes) {
     node.answers = name === responder;
     node.reachesResponder = reaching.has(name);

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import { type SgError, toStepError } from '../errors/index.js';
+import { SgError, toStepError } from '../errors/index.js';
 import type { Event } from './event.js';
 import type { Outlet, Processor } from './processor.js';
+import { ReplySlot } from './reply-slot.js';
 
 /**
  * A step as the engine runs it. Error handlers get one node per step they handle, because whether a
@@ -30,7 +31,9 @@ export class Node implements Outlet {
   }
 
   emitTo(names: readonly string[], ev: Event): void {
-    const targets = names.map((n) => this.outs[this.downstream.indexOf(n)]);
+    // the selected branches follow the branch rule: edge order, the first one gets the event itself
+    const targets: Node[] = [];
+    for (let i = 0; i < this.outs.length; i++) if (names.includes(this.downstream[i])) targets.push(this.outs[i]);
     this.engine.dispatch(this, ev, targets);
   }
 
@@ -44,8 +47,12 @@ export class Engine {
   /** the start steps: every event enters each of them */
   readonly entry: Node;
 
+  /** later arrivals at the responder are logged at debug level (graph.md section 3) */
+  private readonly debug: boolean;
+
   constructor(readonly logger: Logger) {
     this.entry = new Node(this, '(entry)', { process: () => {} });
+    this.debug = logger.isLevelEnabled('debug');
   }
 
   /** Send a new request's event into the graph. The caller holds one token, released here. */
@@ -54,7 +61,10 @@ export class Engine {
     try {
       this.dispatch(this.entry, ev, this.entry.outs);
     } catch (err) {
-      owner.fail(toStepError(err, '(entry)'));
+      // a copy for several start steps failed: no step is concerned, and only a graph with a responder fails
+      const e = err instanceof SgError ? err : toStepError(err, this.entry.stepName);
+      if (this.entry.reachesResponder) owner.fail(e);
+      else this.logger.warn({ eventId: ev.id, code: e.code, err: e }, `event ${ev.id} failed on entry: ${e.message}`);
     }
     owner.release();
   }
@@ -74,7 +84,7 @@ export class Engine {
       return;
     }
     const events: Event[] = new Array(n);
-    for (let i = 0; i < n; i++) events[i] = i === 0 && !from.answers ? ev : copyAt(ev, from.stepName);
+    for (let i = 0; i < n; i++) events[i] = i === 0 && !from.answers ? ev : this.copyAt(ev, from);
     ev._owner.acquire(n);
     for (let i = 0; i < n; i++) this.run(outs[i], events[i]);
   }
@@ -124,6 +134,13 @@ export class Engine {
   }
 
   private deliver(node: Node, ev: Event): void {
+    if (this.debug && ev._owner instanceof ReplySlot && ev._owner.decided) {
+      this.logger.debug(
+        { eventId: ev.id, step: node.stepName },
+        `event ${ev.id}: a later arrival is ignored for the reply`,
+      );
+      return;
+    }
     try {
       ev._owner.reply(ev.body, node.stepName);
     } catch (err) {
@@ -131,12 +148,14 @@ export class Engine {
       this.logger.error({ err, eventId: ev.id }, 'reply delivery failed');
     }
   }
-}
 
-function copyAt(ev: Event, step: string): Event {
-  try {
-    return ev.copy();
-  } catch (err) {
-    throw toStepError(err, step, 'SG_ERR_NOT_CLONEABLE') as SgError;
+  /** A branch copy; SG_ERR_NOT_CLONEABLE names the branching step (none at the entry). */
+  private copyAt(ev: Event, from: Node): Event {
+    try {
+      return ev.copy();
+    } catch (err) {
+      if (from === this.entry && err instanceof SgError) throw err;
+      throw toStepError(err, from.stepName, 'SG_ERR_NOT_CLONEABLE');
+    }
   }
 }

@@ -46,7 +46,8 @@ export class Event {
   /** @internal milliseconds since the epoch; `timestamp` is made from it on first read */
   readonly _ts: number;
   private _date: Date | undefined;
-  private _meta: Record<string, unknown> | undefined;
+  /** @internal created on first use */
+  _meta: Record<string, unknown> | undefined;
 
   /** @internal events are made by triggers and the engine, never by user code (use copy()) */
   constructor(init: EventInit, owner: EventOwner) {
@@ -92,7 +93,11 @@ export class Event {
     const ev = new Event(
       {
         id: this.id,
-        body: replace ? changes.body : cloneOrThrow(this.body, 'body'),
+        body: replace
+          ? changes.body
+          : this.batch === undefined
+            ? cloneOrThrow(this.body, 'body')
+            : copyBatchBody(this.body),
         path: this.path,
         method: this.method,
         headers: this.headers,
@@ -131,6 +136,17 @@ export class Event {
       ...(this.error ? { error: this.error.toJSON(), originStep: this.originStep } : {}),
     };
   }
+}
+
+/**
+ * The body of a batch event's copy. A fullEvent batch holds its member events: each is copied as an event
+ * (it stays bound to its request), since structuredClone cannot copy an event.
+ */
+function copyBatchBody(body: unknown): unknown {
+  if (Array.isArray(body) && body.length > 0 && body.every((m) => m instanceof Event)) {
+    return body.map((m: Event) => m.copy());
+  }
+  return cloneOrThrow(body, 'body');
 }
 
 /** structuredClone, failing with SG_ERR_NOT_CLONEABLE naming the offending type. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Graph } from '../graph/graph.js';
+import type { CallSink } from '../monitoring/types.js';
 import type { Event } from './event.js';
 
 /** Where a processor sends what its step emits. One outlet per step. */
@@ -33,5 +34,7 @@ export interface CompileContext {
   readonly graph: Graph;
   readonly logger: Logger;
   /** resolve a class reference (graph.md section 12) for step `step`; `what` names it in errors */
-  resolve(ref: string, step: string, what: string): Promise<unknown>;
+  resolve(ref: string, step: string | undefined, what: string): Promise<unknown>;
+  /** where model calls are recorded (monitoring.md section 4) */
+  readonly monitor?: CallSink;
 }

@@ -62,11 +62,12 @@ export class ReplySlot implements EventOwner {
   cancel(reason: SgError): void {
     if (this.reason !== undefined) return;
     this.reason = reason;
+    // decide first: a listener (a Batch letting the member go) may release the last token and finish the slot
+    this.fail(reason);
     this.controller?.abort(reason);
     const listeners = this.listeners;
     this.listeners = undefined;
     if (listeners) for (const l of listeners) l();
-    this.fail(reason);
   }
 
   onCancel(listener: () => void): () => void {

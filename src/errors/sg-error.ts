@@ -87,7 +87,10 @@ export function describe(v: unknown): string {
   if (typeof v === 'symbol') return 'a symbol';
   if (Array.isArray(v)) return `an array of ${v.length}`;
   const ctor = (v as object).constructor;
-  return ctor && ctor !== Object ? `a ${ctor.name}` : 'an object';
+  if (ctor === undefined || ctor === Object) return 'an object';
+  // generator objects and the like have no named constructor: their tag names them
+  const name = typeof ctor === 'function' && ctor.name ? ctor.name : Object.prototype.toString.call(v).slice(8, -1);
+  return name === 'Object' ? 'an object' : `a ${name}`;
 }
 
 /** Fill in the step and endpoint of an error raised by user code, where it has none (graph.md section 14). */

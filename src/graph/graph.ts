@@ -1,4 +1,6 @@
-import { SgError } from '../errors/index.js';
+import { describe, SgError } from '../errors/index.js';
+import type { PoolResourceOptions } from '../models/pool-resources.js';
+import { type AddSharedModelOptions, SharedModels } from '../models/shared-models.js';
 import { toMermaid } from '../render/mermaid.js';
 import { graphFromFile, graphFromSpec, graphToSpec } from '../spec/index.js';
 import { checkName } from './names.js';
@@ -10,7 +12,7 @@ import {
   type TrackingOptions,
   trackingSchema,
 } from './settings.js';
-import type { Step } from './step.js';
+import { isStep, type Step } from './step.js';
 import { validateGraph } from './validate.js';
 
 export type GraphOptions = { name?: string; baseDir?: string };
@@ -38,6 +40,8 @@ export class Graph {
   _inUse = false;
   /** @internal */ _streaming: StreamingSettings = { enabled: true, maxBufferedChunks: 16 };
   /** @internal */ _tracking: TrackingOptions = {};
+  /** @internal shared models and the graph-level executor's sizing (model-runner.md section 7) */
+  readonly _shared = new SharedModels();
   private lastAdded: string | undefined;
 
   constructor(options: GraphOptions = {}) {
@@ -63,6 +67,7 @@ export class Graph {
 
   /** Add `step` as a start step (it receives every event) and return it. */
   to<S extends AnyStep>(step: S): S {
+    checkStep(step, 'graph.to()');
     this._assertMutable();
     if (step._graph === this) {
       throw new SgError(
@@ -77,6 +82,10 @@ export class Graph {
 
   /** Add `step` after the steps in `after` (start step when empty), or in the place of `before` (graph.md section 2). */
   add<S extends AnyStep>(step: S, options: { after?: StepRef | StepRef[]; before?: StepRef } = {}): S {
+    checkStep(step, 'graph.add()');
+    checkOptions(options, 'graph.add()', ['after', 'before']);
+    checkRefs(options.after, 'graph.add()', 'after', true);
+    checkRefs(options.before, 'graph.add()', 'before', false);
     this._assertMutable();
     const afterList = options.after === undefined ? [] : Array.isArray(options.after) ? options.after : [options.after];
     const after = afterList.map((ref) => this.resolveRef(ref, step.name, 'after'));
@@ -115,6 +124,8 @@ export class Graph {
 
   /** Set the graph-level error handler, used for a failing step that has no handler of its own. */
   errorHandler(handler: AnyStep, options?: { before?: unknown }): this {
+    checkStep(handler, 'graph.errorHandler()');
+    if (options !== undefined) checkOptions(options, 'graph.errorHandler()', ['before']);
     this._assertMutable();
     if (options?.before !== undefined) {
       throw new SgError(
@@ -127,6 +138,20 @@ export class Graph {
     }
     this.adoptHandler(handler, undefined);
     this._graphHandler = handler.name;
+    return this;
+  }
+
+  /** Add a model loaded once for the whole graph and used by runners through proxies (model-runner.md section 7). */
+  addSharedModel(options: AddSharedModelOptions): this {
+    this._assertMutable();
+    this._shared.add(options);
+    return this;
+  }
+
+  /** Size the graph-level executor that runs shared models (model-runner.md section 8). */
+  configureSharedPoolResource(options: PoolResourceOptions): this {
+    this._assertMutable();
+    this._shared.configure(options);
     return this;
   }
 
@@ -183,6 +208,7 @@ export class Graph {
 
   /** @internal step.to(next): add `next` (if new) and the edge step -> next. */
   _connect(from: AnyStep, next: AnyStep): void {
+    checkStep(next, `step '${from.name}'.to()`);
     this._assertMutable();
     if (next._graph !== this) this.checkNew(next);
     if (this._handlers.has(next.name) && next._graph === this) {
@@ -204,7 +230,12 @@ export class Graph {
   }
 
   /** @internal step.errorHandler(handler, { before }). */
-  _setStepErrorHandler(step: AnyStep, handler: AnyStep, before: StepRef | StepRef[] | undefined): void {
+  _setStepErrorHandler(step: AnyStep, handler: AnyStep, options: { before?: StepRef | StepRef[] }): void {
+    const where = `step '${step.name}'.errorHandler()`;
+    checkStep(handler, where);
+    checkOptions(options, where, ['before']);
+    checkRefs(options.before, where, 'before', true);
+    const before = options.before;
     this._assertMutable();
     if (handler === step) {
       throw new SgError('SG_ERR_INVALID_ERROR_HANDLER', `step '${step.name}' cannot handle its own failures`, {
@@ -368,6 +399,41 @@ Object.defineProperty(Graph.prototype, GRAPH_BRAND, { value: true });
 /** Whether `v` is a Graph of any copy of servegraph (a graph module may import another copy than the CLI's). */
 export function isGraph(v: unknown): v is Graph {
   return v !== null && typeof v === 'object' && (v as Record<symbol, unknown>)[GRAPH_BRAND] === true;
+}
+
+/** SG_ERR_INVALID_OPTION unless `v` is a step. */
+function checkStep(v: unknown, where: string): void {
+  if (!isStep(v)) {
+    throw new SgError('SG_ERR_INVALID_OPTION', `${where}: expected a step (a Step instance), got ${describe(v)}`, {
+      details: { field: 'step' },
+    });
+  }
+}
+
+/** SG_ERR_INVALID_OPTION unless `options` is an object holding only `allowed` fields. */
+function checkOptions(options: unknown, where: string, allowed: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new SgError('SG_ERR_INVALID_OPTION', `${where}: options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new SgError('SG_ERR_INVALID_OPTION', `${where}: unknown option '${key}' (allowed: ${allowed.join(', ')})`, {
+        details: { field: key },
+      });
+    }
+  }
+}
+
+/** SG_ERR_INVALID_OPTION unless `value` is a step name or a Step (or, with `many`, an array of them). */
+function checkRefs(value: unknown, where: string, field: string, many: boolean): void {
+  if (value === undefined) return;
+  const isRef = (v: unknown) => typeof v === 'string' || isStep(v);
+  if (isRef(value) || (many && Array.isArray(value) && value.every(isRef))) return;
+  throw new SgError(
+    'SG_ERR_INVALID_OPTION',
+    `${where}: ${field} must be a step name or a Step${many ? ', or an array of them' : ''}, got ${describe(value)}`,
+    { details: { field } },
+  );
 }
 
 /** Create an empty flow graph (graph.md section 1). */

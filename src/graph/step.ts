@@ -123,7 +123,7 @@ export class Step<In = unknown, Out = unknown> {
         },
       );
     }
-    graph._setStepErrorHandler(this as Step<unknown, unknown>, handler, options.before);
+    graph._setStepErrorHandler(this as Step<unknown, unknown>, handler, options);
     return this;
   }
 
@@ -144,6 +144,14 @@ export class Step<In = unknown, Out = unknown> {
 
   /** @internal Checks of this step within its graph, run by graph.validate() (e.g. Choice needs a downstream step). */
   _validateInGraph(_graph: Graph): void {}
+
+  /** @internal Model endpoint names this step holds (a ModelRunnerStep's), for graph-wide uniqueness. */
+  _endpointNames(): string[] {
+    return [];
+  }
+
+  /** @internal Checks made when the step is added to `graph` (a runner's endpoint names). */
+  _checkAttach(_graph: Graph): void {}
 
   /** @internal Extra lines of the step's node in drawings (a ModelRunnerStep lists its endpoints). */
   _drawingExtra(): string[] {

@@ -11,7 +11,9 @@ export type TestOptions = {
 
 const EMPTY_QUERY: Readonly<Record<string, string | string[]>> = Object.freeze({});
 const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-const ALLOWED = new Set(['method', 'headers', 'id', 'fullEvent']);
+const TEST_OPTIONS = new Set(['method', 'headers', 'id']);
+/** testStream() also takes `fullEvent` (streaming.md, "The mock server") */
+const STREAM_OPTIONS = new Set([...TEST_OPTIONS, 'fullEvent']);
 
 function invalid(field: string, expected: string, got: unknown): SgError {
   return new SgError('SG_ERR_INVALID_OPTION', `test(): ${field} must be ${expected}, got ${describe(got)}`, {
@@ -20,13 +22,16 @@ function invalid(field: string, expected: string, got: unknown): SgError {
 }
 
 /** The event of a mock-server request (graph.md sections 6 and 10). */
-export function mockEventInit(path: unknown, body: unknown, options: unknown): EventInit {
+export function mockEventInit(path: unknown, body: unknown, options: unknown, stream = false): EventInit {
   const p = path === undefined || path === '' ? '/' : path;
   if (typeof p !== 'string' || !p.startsWith('/')) throw invalid('path', "a string starting with '/'", path);
   const o = (options ?? {}) as TestOptions;
   if (typeof o !== 'object' || Array.isArray(o)) throw invalid('options', 'an object', options);
+  const allowed = stream ? STREAM_OPTIONS : TEST_OPTIONS;
   for (const k of Object.keys(o))
-    if (!ALLOWED.has(k)) throw invalid(k, 'one of method, headers, id, fullEvent (unknown option)', k);
+    if (!allowed.has(k)) throw invalid(k, `one of ${[...allowed].join(', ')} (unknown option)`, k);
+  const fullEvent = (o as { fullEvent?: unknown }).fullEvent;
+  if (fullEvent !== undefined && typeof fullEvent !== 'boolean') throw invalid('fullEvent', 'a boolean', fullEvent);
   if (o.method !== undefined && (typeof o.method !== 'string' || !/^[A-Za-z-]+$/.test(o.method)))
     throw invalid('method', 'an HTTP method name', o.method);
   if (o.id !== undefined && (typeof o.id !== 'string' || o.id === '')) throw invalid('id', 'a non-empty string', o.id);

@@ -6,6 +6,8 @@ import { parseOptions, trackingSchema } from '../graph/settings.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../util/logger.js';
 import { mockEventInit, type TestOptions } from './event-init.js';
 import { GraphRuntime } from './runtime.js';
+import { createMonitor } from './monitor.js';
+import type { MemoryMonitor } from '../monitoring/memory-monitor.js';
 import { type TestStream, testStreamOf } from './test-stream.js';
 
 export type MockServerOptions = {
@@ -24,17 +26,23 @@ const optionsSchema = z
   })
   .strict();
 
+const closeSchema = z.object({ graceMs: z.number().min(0).optional() }).strict();
+
 /** A graph served in-process, with no network (graph.md section 10; MLRun `to_mock_server`). */
 export class MockServer {
   /** @internal */
   readonly _runtime: GraphRuntime;
+  /** Endpoint and call queries (monitoring.md section 8); kept in memory by the mock server. */
+  readonly monitoring: MemoryMonitor;
 
   /** @internal use createMockServer() */
   constructor(graph: Graph, options: MockServerOptions = {}) {
     const o = parseOptions(optionsSchema, options, 'createMockServer');
+    this.monitoring = createMonitor(graph, o.tracking);
     this._runtime = new GraphRuntime(graph, {
       logger: createLogger(o.logLevel ?? 'warn'),
       maxConcurrency: o.maxConcurrency ?? 1024,
+      monitor: this.monitoring,
     });
   }
 
@@ -71,7 +79,7 @@ export class MockServer {
     }
     let init: EventInit;
     try {
-      init = mockEventInit(path, body, options);
+      init = mockEventInit(path, body, options, true);
     } catch (err) {
       return testStreamOf(Promise.reject(err), undefined);
     }
@@ -82,7 +90,13 @@ export class MockServer {
 
   /** Stop taking events, let those in flight finish for up to `graceMs` (default 10000), then stop. */
   close(options: { graceMs?: number } = {}): Promise<void> {
-    return this._runtime.close(options);
+    let o: { graceMs?: number };
+    try {
+      o = parseOptions(closeSchema, options ?? {}, 'close');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this._runtime.close(o);
   }
 
   private send(init: EventInit): Promise<unknown> {

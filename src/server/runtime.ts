@@ -8,9 +8,13 @@ import { ReplySlot } from '../engine/reply-slot.js';
 import { placeError, SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import type { Step } from '../graph/step.js';
+import type { CallSink } from '../monitoring/types.js';
 import { resolveReference } from '../registry/registry.js';
 
-export type RuntimeOptions = { logger: Logger; maxConcurrency: number };
+/** The longest delay setTimeout accepts (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export type RuntimeOptions = { logger: Logger; maxConcurrency: number; monitor?: CallSink };
 
 /**
  * A graph being served: start-up (references, init, compile), admission (maxConcurrency, closing),
@@ -30,6 +34,8 @@ export class GraphRuntime {
   private readonly noResponder: boolean;
   private closing: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
+  private readonly monitor: CallSink | undefined;
+  private sharedStarted = false;
 
   constructor(
     readonly graph: Graph,
@@ -44,6 +50,7 @@ export class GraphRuntime {
     }
     graph._inUse = true;
     this.logger = options.logger;
+    this.monitor = options.monitor;
     this.maxConcurrency = options.maxConcurrency;
     this.noResponder = graph.responder === undefined;
     this.ready = this.start();
@@ -104,8 +111,16 @@ export class GraphRuntime {
         graph,
         logger: this.logger,
         resolve: (ref, step, what) => resolveReference(ref, graph.baseDir, step, what),
+        monitor: this.monitor,
       });
       this.processors = processors;
+      // shared models first: runners' proxies call into the graph-level executor
+      this.sharedStarted = true;
+      await graph._shared._start({
+        baseDir: graph.baseDir,
+        logger: this.logger,
+        resolve: (ref, step, what) => resolveReference(ref, graph.baseDir, step, what),
+      });
       for (const step of graph._steps.values()) {
         if (this.closing !== undefined)
           throw new SgError('SG_ERR_SERVER_CLOSED', 'the server was closed while starting');
@@ -145,7 +160,8 @@ export class GraphRuntime {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.onDrained = resolve;
-        timer = setTimeout(resolve, graceMs);
+        // a longer delay than setTimeout accepts would end the grace period at once
+        timer = setTimeout(resolve, Math.min(graceMs, MAX_TIMER_MS));
       });
       clearTimeout(timer);
     }
@@ -162,6 +178,14 @@ export class GraphRuntime {
   }
 
   private async stopSteps(): Promise<void> {
+    await this.stopStepsOnly();
+    if (this.sharedStarted) {
+      this.sharedStarted = false;
+      await this.graph._shared._stop(0);
+    }
+  }
+
+  private async stopStepsOnly(): Promise<void> {
     for (const step of this.started.reverse()) {
       try {
         await step._stop();

@@ -92,6 +92,9 @@ export class Batch extends Step<unknown, unknown[]> {
   }
 }
 
+/** The longest delay setTimeout accepts (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 type OpenBatch = {
   key: BatchKey;
   members: Event[];
@@ -104,6 +107,8 @@ class BatchProcessor implements Processor {
   private readonly groups = new Map<BatchKey, OpenBatch>();
   private out: Outlet | undefined;
   private readonly keyOf: (ev: Event) => unknown;
+  /** the server is closing: new batches are emitted on the next turn */
+  private draining = false;
 
   constructor(private readonly step: Batch) {
     this.keyOf = keyReader(step);
@@ -152,8 +157,12 @@ class BatchProcessor implements Processor {
     if (this.step.maxEvents !== undefined && batch.members.length >= this.step.maxEvents) this.emit(batch);
   }
 
-  /** Emit every open batch at once, oldest first: the server is closing. */
+  /**
+   * Emit every open batch at once, oldest first: the server is closing. Batches opened from now on (by
+   * events still in flight upstream) are emitted on the next turn, so that they run within the grace period.
+   */
   flush(): void {
+    this.draining = true;
     for (const batch of [...this.groups.values()]) this.emit(batch);
   }
 
@@ -163,9 +172,18 @@ class BatchProcessor implements Processor {
   }
 
   private schedule(batch: OpenBatch): void {
-    const after = this.step.flushAfterSeconds;
+    const after = this.draining ? 0 : this.step.flushAfterSeconds;
     if (after === undefined) return;
-    batch.timer = after === 0 ? setImmediate(() => this.emit(batch)) : setTimeout(() => this.emit(batch), after * 1000);
+    if (after === 0) batch.timer = setImmediate(() => this.emit(batch));
+    else this.arm(batch, after * 1000);
+  }
+
+  /** A timer of `ms`, chained when longer than setTimeout allows (it would fire at once otherwise). */
+  private arm(batch: OpenBatch, ms: number): void {
+    batch.timer =
+      ms > MAX_TIMER_MS
+        ? setTimeout(() => this.arm(batch, ms - MAX_TIMER_MS), MAX_TIMER_MS)
+        : setTimeout(() => this.emit(batch), ms);
   }
 
   /** A member whose request ended before the batch was emitted leaves it. */

@@ -48,6 +48,7 @@ export class Choice<In = unknown> extends HandlerStep<In, In, ChoiceResult | Pro
   override _processor(): Processor {
     const fn = this.fn as (input: unknown, ctx: StepContext) => unknown;
     const { name, inputPath, fullEvent } = this;
+    const steps = this._graph?._steps;
 
     const route = (ev: Event, result: unknown, out: Outlet): void => {
       const allowed = out.downstream;
@@ -65,6 +66,7 @@ export class Choice<In = unknown> extends HandlerStep<In, In, ChoiceResult | Pro
       for (const t of list) {
         const n = typeof t === 'string' ? t : isStep(t) ? t.name : undefined;
         if (n === undefined) throw invalid(`returned ${describe(t)}, expected a step name or step`);
+        if (typeof t !== 'string' && steps?.get(n) !== t) throw invalid(`chose a step '${n}' of another graph`);
         if (!allowed.includes(n)) throw invalid(`chose '${n}', which is not one of its downstream steps`);
         if (names.includes(n)) throw invalid(`chose '${n}' twice`);
         names.push(n);

@@ -72,7 +72,7 @@ export class FlatMap<In = unknown, T = unknown> extends HandlerStep<In, T, FlatM
         const result = fn(input, new StepCallContext(ev));
         const owner = ev._owner;
         if (owner instanceof BatchSlots && ev.batch !== undefined) {
-          return collectItems(result, bad).then((items) => splitBatch(owner, items, out, name));
+          return collectItems(result, bad).then((items) => splitBatch(owner, items, out, name, child));
         }
         if (isThenable(result)) {
           return Promise.resolve(result).then((items) => {
@@ -110,10 +110,17 @@ async function collectItems(result: unknown, bad: (v: unknown) => SgError): Prom
  * Split a batch (batching.md, "Split with FlatMap"): member events are emitted as they are; exactly
  * `size` other items bind item i to member i; any other count fails every member. An empty result drops the batch.
  */
-function splitBatch(owner: BatchSlots, items: unknown[], out: Outlet, name: string): void {
+function splitBatch(
+  owner: BatchSlots,
+  items: unknown[],
+  out: Outlet,
+  name: string,
+  child: (member: Event, item: unknown) => Event,
+): void {
   const members = owner.members;
-  const memberSet = new Set(members);
-  if (items.every((i) => i instanceof Event && memberSet.has(i))) {
+  // member events: the members themselves or copies of them (a copy belongs to the same request)
+  const memberOwners = new Set(members.map((m) => m._owner));
+  if (items.every((i) => i instanceof Event && memberOwners.has(i._owner))) {
     for (const item of items) out.emit(item as Event);
     return;
   }
@@ -134,6 +141,11 @@ function splitBatch(owner: BatchSlots, items: unknown[], out: Outlet, name: stri
       out.fail(member, toStepError(item, name));
       continue;
     }
-    out.emit(member.copy({ body: item instanceof Event ? item.body : item }));
+    // the member's event with the item as body (or, with resultPath, written into a copy of its body)
+    try {
+      out.emit(child(member, item instanceof Event ? item.body : item));
+    } catch (err) {
+      out.fail(member, err);
+    }
   }
 }

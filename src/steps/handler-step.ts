@@ -23,7 +23,7 @@ export abstract class HandlerStep<In, Out, R> extends Step<In, Out> {
     rejectUnknownOptions(kind, options, allowed);
     super(options);
     const h = options.handler;
-    if (typeof h !== 'function' && (typeof h !== 'string' || h === '')) {
+    if (typeof h === 'function' ? isClass(h) : typeof h !== 'string' || h === '') {
       throw this.optionError('handler', 'a function or a class-reference string', h);
     }
     this.handler = h;
@@ -40,10 +40,10 @@ export abstract class HandlerStep<In, Out, R> extends Step<In, Out> {
   override async _resolve(ctx: CompileContext): Promise<void> {
     if (typeof this.handler !== 'string') return;
     const target = await ctx.resolve(this.handler, this.name, 'handler');
-    if (typeof target !== 'function') {
+    if (typeof target !== 'function' || isClass(target)) {
       throw new SgError(
         'SG_ERR_INVALID_CLASS',
-        `step '${this.name}': handler '${this.handler}' is ${describe(target)}, expected a function`,
+        `step '${this.name}': handler '${this.handler}' is ${isClass(target) ? `the class ${target.name}` : describe(target)}, expected a function`,
         {
           step: this.name,
           details: { reference: this.handler, expected: 'function' },
@@ -60,4 +60,9 @@ export abstract class HandlerStep<In, Out, R> extends Step<In, Out> {
     if (Object.keys(params).length > 0) form.params = params;
     return form;
   }
+}
+
+/** A `class` declaration: a function that cannot be called without `new`, so never a handler. */
+function isClass(fn: unknown): fn is Function {
+  return typeof fn === 'function' && Function.prototype.toString.call(fn).startsWith('class');
 }

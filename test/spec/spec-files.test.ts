@@ -110,7 +110,11 @@ describe('loading spec files', () => {
     [{ steps: { a: { class: 'MapStep', handler: 'x#y', inputPath: 'a..b' } } }, 'steps.a.inputPath'],
     [{ streaming: { maxBufferedChunks: 0 }, steps: {} }, 'streaming.maxBufferedChunks'],
     [{ tracking: { ioSampleRate: 2 }, steps: {} }, 'tracking.ioSampleRate'],
-    [{ steps: { a: { kind: 'model_runner' } } }, 'steps.a.kind'],
+    [{ steps: { a: { kind: 'model_runner', class: 'MapStep' } } }, 'steps.a.class'],
+    [{ steps: { a: { class: 'MapStep', handler: 'x#y', raiseException: false } } }, 'steps.a.raiseException'],
+    [{ steps: { a: { kind: 'model_runner', models: { m: { modelClass: 'X', executionMechanism: 'gpu' } } } } }, 'steps.a.models.m'],
+    [{ sharedModels: { s: { modelClass: 'X' } }, steps: {} }, 'sharedModels.s.executionMechanism'],
+    [{ sharedPool: { maxThreads: 0 }, steps: {} }, 'sharedPool.maxThreads'],
   ])('wrong field %j is SG_ERR_INVALID_SPEC at %s', (spec, path) => {
     const err = specError(() => Graph.fromSpec(spec));
     expect(err.code).toBe('SG_ERR_INVALID_SPEC');
