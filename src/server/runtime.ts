@@ -36,6 +36,10 @@ export class GraphRuntime {
   private onDrained: (() => void) | undefined;
   private readonly monitor: CallSink | undefined;
   private sharedStarted = false;
+  private readonly starting: Promise<void>;
+  private abortStart: (err: SgError) => void = () => {};
+  /** processors and steps are stopped: nothing more can run */
+  private stopped = false;
 
   constructor(
     readonly graph: Graph,
@@ -53,7 +57,13 @@ export class GraphRuntime {
     this.monitor = options.monitor;
     this.maxConcurrency = options.maxConcurrency;
     this.noResponder = graph.responder === undefined;
-    this.ready = this.start();
+    this.starting = this.start();
+    this.starting.catch(() => {});
+    // close() before start-up ends rejects ready() at once, even while an init() is still running
+    const aborted = new Promise<never>((_, reject) => {
+      this.abortStart = reject;
+    });
+    this.ready = Promise.race([this.starting, aborted]);
     this.ready.catch(() => {}); // observed by ready()/test(); never an unhandled rejection
   }
 
@@ -83,10 +93,17 @@ export class GraphRuntime {
 
   leave(): void {
     this.inflight--;
+    if (this.idle) this.onDrained?.();
+  }
+
+  /** No request admitted and unanswered, and no event of any request still running. */
+  private get idle(): boolean {
+    return this.inflight === 0 && this.active.size === 0;
   }
 
   /** Send one event into the started graph; `sink` receives its reply. */
   submit(init: EventInit, sink: ReplySink): ReplySlot {
+    if (this.stopped) throw new SgError('SG_ERR_SERVER_CLOSED', 'the server has closed: its steps are stopped');
     const slot = new ReplySlot(init.id, sink, this.noResponder, this.finished);
     this.active.add(slot);
     this.engine!.inject(new Event(init, slot));
@@ -95,7 +112,7 @@ export class GraphRuntime {
 
   private readonly finished = (slot: ReplySlot): void => {
     this.active.delete(slot);
-    if (this.active.size === 0) this.onDrained?.();
+    if (this.idle) this.onDrained?.();
   };
 
   /** Stop taking events, let those in flight finish for up to `graceMs`, then fail the rest and stop the steps. */
@@ -139,6 +156,7 @@ export class GraphRuntime {
         }
         this.started.push(step);
       }
+      if (this.stopped) throw new SgError('SG_ERR_SERVER_CLOSED', 'the server was closed while starting');
       this.engine = engine;
       this.isReady = true;
     } catch (err) {
@@ -150,18 +168,25 @@ export class GraphRuntime {
   }
 
   private async shutDown(graceMs: number): Promise<void> {
-    try {
-      await this.ready;
-    } catch {
-      return; // start-up failed: start() already stopped what it had started
+    const deadline = Date.now() + graceMs;
+    if (!this.isReady)
+      this.abortStart(new SgError('SG_ERR_SERVER_CLOSED', 'the server was closed before it was ready'));
+    const started = await settleWithin(this.starting, graceMs);
+    if (started === 'failed') return; // start() already stopped what it had started
+    if (started === 'timeout') {
+      // a step's init() or a model's load() is still running: stop what has started; start() gives up at its next step
+      this.stopped = true;
+      await this.stopSteps();
+      this.graph._inUse = false;
+      return;
     }
     for (const p of this.processors.values()) p.flush?.();
-    if (this.active.size > 0) {
+    if (!this.idle) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.onDrained = resolve;
         // a longer delay than setTimeout accepts would end the grace period at once
-        timer = setTimeout(resolve, Math.min(graceMs, MAX_TIMER_MS));
+        timer = setTimeout(resolve, Math.min(Math.max(0, deadline - Date.now()), MAX_TIMER_MS));
       });
       clearTimeout(timer);
     }
@@ -172,6 +197,7 @@ export class GraphRuntime {
         }),
       );
     }
+    this.stopped = true;
     for (const p of this.processors.values()) p.stop?.();
     await this.stopSteps();
     this.graph._inUse = false;
@@ -194,5 +220,24 @@ export class GraphRuntime {
       }
     }
     this.started = [];
+  }
+}
+
+/** How `p` settles within `ms`: 'ok', 'failed', or 'timeout' when it has not settled by then. */
+async function settleWithin(p: Promise<unknown>, ms: number): Promise<'ok' | 'failed' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.min(ms, MAX_TIMER_MS));
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => 'ok' as const,
+        () => 'failed' as const,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
