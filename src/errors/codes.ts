@@ -26,7 +26,10 @@ export const ERROR_CODES = {
   SG_ERR_GRAPH_CYCLE: b('graph.md', "an edge or a handler's `before` would form a loop"),
   SG_ERR_MULTIPLE_RESPONDERS: b('graph.md', 'more than one step marked with `respond()`'),
   SG_ERR_EMPTY_GRAPH: b('graph.md', 'a server is created from a graph without steps'),
-  SG_ERR_INVALID_ERROR_HANDLER: b('graph.md', 'an error handler is not a MapStep or user step, has upstream steps, is the responder, or handles itself'),
+  SG_ERR_INVALID_ERROR_HANDLER: b(
+    'graph.md',
+    'an error handler is not a MapStep or user step, has upstream steps, is the responder, or handles itself',
+  ),
   SG_ERR_GRAPH_IN_USE: b('graph.md', 'the graph is changed, or served twice, while a server from it is open'),
   SG_ERR_INVALID_SPEC: b('graph.md', 'a spec file cannot be parsed or does not match the schema'),
   SG_ERR_NOT_SERIALIZABLE: b(

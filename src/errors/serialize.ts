@@ -83,7 +83,8 @@ export function deserializeError(s: SerializedError): unknown {
     }
     case 'error': {
       const Ctor = Object.hasOwn(BUILTIN, s.name) ? BUILTIN[s.name] : Error;
-      const err = s.cause === undefined ? new Ctor(s.message) : new Ctor(s.message, { cause: deserializeError(s.cause) });
+      const err =
+        s.cause === undefined ? new Ctor(s.message) : new Ctor(s.message, { cause: deserializeError(s.cause) });
       if (err.name !== s.name) {
         Object.defineProperty(err, 'name', { value: s.name, writable: true, configurable: true, enumerable: false });
       }

@@ -28,6 +28,8 @@ export class SgError extends Error {
 
   /** `instanceof SgError` holds for SgErrors made by any copy of servegraph loaded in the process. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class instanceof was asked about: a subclass keeps the ordinary prototype check
+    // biome-ignore lint/complexity/noThisInStatic: the receiver is the point here
     if (this !== SgError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[BRAND] === true;
   }

@@ -12,7 +12,7 @@ function label(text: string): string {
  */
 export function toMermaid(graph: Graph): string {
   const ids = new Map<string, string>();
-  [...graph._steps.keys()].forEach((name, i) => ids.set(name, `s${i}`));
+  for (const name of graph._steps.keys()) ids.set(name, `s${ids.size}`);
   const lines = ['flowchart LR', '  start(((start)))'];
   for (const step of graph._steps.values()) {
     const text = `${label(step.name)}<br/><small>${label(step._kindLabel())}</small>${step
