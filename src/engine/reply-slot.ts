@@ -12,6 +12,10 @@ export class ReplySlot implements EventOwner {
   private controller: AbortController | undefined;
   private reason: SgError | undefined;
   private listeners: Array<() => void> | undefined;
+  /** @internal links of the runtime's list of active requests */
+  _prev: ReplySlot | undefined = undefined;
+  /** @internal */
+  _next: ReplySlot | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -87,5 +91,33 @@ export class ReplySlot implements EventOwner {
     if (!this.decided) this.reply(this.noResponder ? { id: this.id } : undefined);
     this.listeners = undefined;
     this.onFinished(this);
+  }
+}
+
+/** The requests with events still running: an intrusive doubly linked list (no table for the GC to promote). */
+export class SlotList {
+  private head: ReplySlot | undefined;
+  count = 0;
+
+  push(slot: ReplySlot): void {
+    slot._next = this.head;
+    if (this.head !== undefined) this.head._prev = slot;
+    this.head = slot;
+    this.count++;
+  }
+
+  remove(slot: ReplySlot): void {
+    if (slot._prev !== undefined) slot._prev._next = slot._next;
+    else if (this.head === slot) this.head = slot._next;
+    else return; // not in the list
+    if (slot._next !== undefined) slot._next._prev = slot._prev;
+    slot._prev = slot._next = undefined;
+    this.count--;
+  }
+
+  toArray(): ReplySlot[] {
+    const out: ReplySlot[] = [];
+    for (let s = this.head; s !== undefined; s = s._next) out.push(s);
+    return out;
   }
 }

@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { Event, type EventInit } from '../engine/event.js';
 import type { ReplySink } from '../engine/owner.js';
 import type { Processor } from '../engine/processor.js';
-import { ReplySlot } from '../engine/reply-slot.js';
+import { ReplySlot, SlotList } from '../engine/reply-slot.js';
 import { placeError, SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import type { Step } from '../graph/step.js';
@@ -30,7 +30,11 @@ export class GraphRuntime {
   private started: Step<unknown, unknown>[] = [];
   private inflight = 0;
   private readonly maxConcurrency: number;
-  private readonly active = new Set<ReplySlot>();
+  /**
+   * Requests with events still running. A list threaded through the slots, not a Set: a Set's table, once
+   * promoted to the old generation, keeps every slot that passed through it alive across young GCs.
+   */
+  private readonly active = new SlotList();
   private readonly noResponder: boolean;
   private closing: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
@@ -98,20 +102,20 @@ export class GraphRuntime {
 
   /** No request admitted and unanswered, and no event of any request still running. */
   private get idle(): boolean {
-    return this.inflight === 0 && this.active.size === 0;
+    return this.inflight === 0 && this.active.count === 0;
   }
 
   /** Send one event into the started graph; `sink` receives its reply. */
   submit(init: EventInit, sink: ReplySink): ReplySlot {
     if (this.stopped) throw new SgError('SG_ERR_SERVER_CLOSED', 'the server has closed: its steps are stopped');
     const slot = new ReplySlot(init.id, sink, this.noResponder, this.finished);
-    this.active.add(slot);
+    this.active.push(slot);
     this.engine!.inject(new Event(init, slot));
     return slot;
   }
 
   private readonly finished = (slot: ReplySlot): void => {
-    this.active.delete(slot);
+    this.active.remove(slot);
     if (this.idle) this.onDrained?.();
   };
 
@@ -190,7 +194,7 @@ export class GraphRuntime {
       });
       clearTimeout(timer);
     }
-    for (const slot of [...this.active]) {
+    for (const slot of this.active.toArray()) {
       slot.cancel(
         new SgError('SG_ERR_SERVER_CLOSED', `event ${slot.id} was still in flight when the close grace period ended`, {
           details: { eventId: slot.id },

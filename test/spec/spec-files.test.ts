@@ -3,8 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
+import {
+  Batch,
+  createGraph,
+  createMockServer,
+  Graph,
+  MapStep,
+  type MockServer,
+  registerClass,
+  SgError,
+} from '../../src/index.js';
 import { saveGraphFile } from '../../src/spec/index.js';
-import { Batch, createGraph, createMockServer, Graph, MapStep, type MockServer, registerClass, SgError } from '../../src/index.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/spec/', import.meta.url));
 const servers: MockServer[] = [];
@@ -51,7 +60,12 @@ describe('loading spec files', () => {
   test('JSON files load too, and the name defaults to the base name', () => {
     const dir = tmp();
     const file = join(dir, 'mine.json');
-    writeFileSync(file, JSON.stringify({ steps: { a: { class: 'MapStep', handler: `${join(fixtures, 'handlers.mjs')}#double`, responder: true } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        steps: { a: { class: 'MapStep', handler: `${join(fixtures, 'handlers.mjs')}#double`, responder: true } },
+      }),
+    );
     const g = Graph.fromFile(file);
     expect(g.name).toBe('mine');
     expect(g.responder?.name).toBe('a');
@@ -112,7 +126,10 @@ describe('loading spec files', () => {
     [{ tracking: { ioSampleRate: 2 }, steps: {} }, 'tracking.ioSampleRate'],
     [{ steps: { a: { kind: 'model_runner', class: 'MapStep' } } }, 'steps.a.class'],
     [{ steps: { a: { class: 'MapStep', handler: 'x#y', raiseException: false } } }, 'steps.a.raiseException'],
-    [{ steps: { a: { kind: 'model_runner', models: { m: { modelClass: 'X', executionMechanism: 'gpu' } } } } }, 'steps.a.models.m'],
+    [
+      { steps: { a: { kind: 'model_runner', models: { m: { modelClass: 'X', executionMechanism: 'gpu' } } } } },
+      'steps.a.models.m.executionMechanism',
+    ],
     [{ sharedModels: { s: { modelClass: 'X' } }, steps: {} }, 'sharedModels.s.executionMechanism'],
     [{ sharedPool: { maxThreads: 0 }, steps: {} }, 'sharedPool.maxThreads'],
   ])('wrong field %j is SG_ERR_INVALID_SPEC at %s', (spec, path) => {
@@ -122,16 +139,23 @@ describe('loading spec files', () => {
   });
 
   test('a built graph is validated: unknown after, cycles, several responders', () => {
-    expect(specError(() => Graph.fromSpec({ steps: { a: { class: 'MapStep', handler: 'x#y', after: 'nope' } } })).code).toBe('SG_ERR_UNKNOWN_STEP');
+    expect(
+      specError(() => Graph.fromSpec({ steps: { a: { class: 'MapStep', handler: 'x#y', after: 'nope' } } })).code,
+    ).toBe('SG_ERR_UNKNOWN_STEP');
     expect(
       specError(() =>
         Graph.fromSpec({
-          steps: { a: { class: 'MapStep', handler: 'x#y', after: 'b' }, b: { class: 'MapStep', handler: 'x#y', after: 'a' } },
+          steps: {
+            a: { class: 'MapStep', handler: 'x#y', after: 'b' },
+            b: { class: 'MapStep', handler: 'x#y', after: 'a' },
+          },
         }),
       ).code,
     ).toBe('SG_ERR_GRAPH_CYCLE');
     expect(specError(() => Graph.fromSpec({ steps: {} })).code).toBe('SG_ERR_EMPTY_GRAPH');
-    expect(specError(() => Graph.fromSpec({ onError: 'h', steps: { a: { class: 'MapStep', handler: 'x#y' } } })).code).toBe('SG_ERR_UNKNOWN_STEP');
+    expect(
+      specError(() => Graph.fromSpec({ onError: 'h', steps: { a: { class: 'MapStep', handler: 'x#y' } } })).code,
+    ).toBe('SG_ERR_UNKNOWN_STEP');
     expect(
       specError(() =>
         Graph.fromSpec({
@@ -170,7 +194,9 @@ describe('saving spec files', () => {
       const file = join(dir, name);
       const spec = original.toSpec();
       // references in the saved file resolve against its own folder: point them at the fixtures
-      const text = JSON.stringify(spec).replaceAll('./handlers.mjs', join(fixtures, 'handlers.mjs')).replaceAll('./steps.mjs', join(fixtures, 'steps.mjs'));
+      const text = JSON.stringify(spec)
+        .replaceAll('./handlers.mjs', join(fixtures, 'handlers.mjs'))
+        .replaceAll('./steps.mjs', join(fixtures, 'steps.mjs'));
       saveGraphFile(Graph.fromSpec(JSON.parse(text), { baseDir: fixtures }), file);
       const loaded = Graph.fromFile(file);
       expect(loaded.toSpec()).toEqual({ ...JSON.parse(text), name: 'chain' });
