@@ -1,3 +1,5 @@
+import { Model } from './models/model.js';
+import { ModelRunnerStep } from './models/model-runner-step.js';
 import { registerBuiltin } from './registry/registry.js';
 import { Batch } from './steps/batch.js';
 import { Choice } from './steps/choice.js';
@@ -6,4 +8,5 @@ import { FlatMap } from './steps/flat-map.js';
 import { MapStep } from './steps/map-step.js';
 
 // The built-in names of graph.md section 12, registered from the start and never replaceable.
-for (const [name, target] of Object.entries({ MapStep, Filter, FlatMap, Choice, Batch })) registerBuiltin(name, target);
+for (const [name, target] of Object.entries({ MapStep, Filter, FlatMap, Choice, Batch, ModelRunnerStep, Model }))
+  registerBuiltin(name, target);

@@ -3,11 +3,11 @@ import type { EventInit } from '../engine/event.js';
 import { SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import { parseOptions, trackingSchema } from '../graph/settings.js';
+import type { MemoryMonitor } from '../monitoring/memory-monitor.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../util/logger.js';
 import { mockEventInit, type TestOptions } from './event-init.js';
-import { GraphRuntime } from './runtime.js';
 import { createMonitor } from './monitor.js';
-import type { MemoryMonitor } from '../monitoring/memory-monitor.js';
+import { GraphRuntime } from './runtime.js';
 import { type TestStream, testStreamOf } from './test-stream.js';
 
 export type MockServerOptions = {

@@ -6,6 +6,7 @@ import { splitReference } from '../registry/references.js';
 import { lookupRegistered } from '../registry/registry.js';
 import { DeferredStep } from '../steps/deferred-step.js';
 import { fromZodError, invalidSpec } from './errors.js';
+import { addSharedModels, makeRunner } from './models.js';
 import { type GraphSpec, graphSpecSchema, type StepSpec } from './schema.js';
 
 /** Build (and validate) a graph from a spec object (graph.md section 11). */
@@ -15,9 +16,11 @@ export function buildGraph(spec: unknown, options: { baseDir?: string; name?: st
   const s: GraphSpec = parsed.data;
   const graph = new Graph({ name: s.name ?? options.name ?? 'default', baseDir: options.baseDir });
 
+  const baseDir = options.baseDir ?? process.cwd();
+  addSharedModels(graph, s.sharedModels, s.sharedPool, baseDir);
   for (const [name, step] of Object.entries(s.steps)) {
     const after = step.after === undefined ? [] : Array.isArray(step.after) ? step.after : [step.after];
-    graph._addUnchecked(makeStep(name, step), after);
+    graph._addUnchecked(step.kind === 'model_runner' ? makeRunner(name, step, baseDir) : makeStep(name, step), after);
     if (step.responder) graph._steps.get(name)!._responder = true;
   }
   for (const [name, step] of Object.entries(s.steps)) {
@@ -42,8 +45,8 @@ export function buildGraph(spec: unknown, options: { baseDir?: string; name?: st
 /** One step from its spec: a built-in or registered class built now, or a module reference loaded at start-up. */
 function makeStep(name: string, spec: StepSpec): Step<unknown, unknown> {
   const at = `steps.${name}`;
-  if (spec.kind === 'model_runner') {
-    throw invalidSpec(`${at}.kind`, "kind 'model_runner' is not supported by this build yet");
+  for (const f of ['models', 'modelSelector', 'modelSelectorParameters', 'raiseException', 'pool'] as const) {
+    if (spec[f] !== undefined) throw invalidSpec(`${at}.${f}`, `'${f}' is a field of kind 'model_runner' steps only`);
   }
   if (spec.class === undefined)
     throw invalidSpec(`${at}.class`, "a step of kind 'task' needs a class (e.g. MapStep or ./steps.js#MyStep)");

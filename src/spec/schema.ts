@@ -7,6 +7,52 @@ const stringList = z.union([z.string().min(1), z.array(z.string().min(1))]);
 
 const RESERVED_PARAMS = ['name', 'handler', 'inputPath', 'resultPath', 'fullEvent'];
 
+const poolSchema = z
+  .object({
+    maxThreads: z.number().int().min(1).optional(),
+    maxProcesses: z.number().int().min(1).optional(),
+    poolFactor: z.number().int().min(1).optional(),
+    maxQueue: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** An artifact: its JSON form inline, or a path to a JSON/YAML file relative to the spec file. */
+const artifactSchema = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+const labelsSchema = z.union([z.array(z.string().min(1)), z.record(z.string(), z.string())]);
+const strategySchema = z.enum(['inplace', 'overwrite', 'archive']);
+
+/** A model of a runner, or a shared model (addModel / addSharedModel fields, model-runner.md section 9). */
+const modelFields = {
+  modelClass: z.string().min(1),
+  executionMechanism: z.enum(['naive', 'asyncio', 'thread_pool', 'process_pool', 'dedicated_process']),
+  modelArtifact: artifactSchema.optional(),
+  inputPath: path.optional(),
+  resultPath: path.optional(),
+  inputs: z.array(z.string()).optional(),
+  outputs: z.array(z.string()).optional(),
+  modelParameters: z.record(z.string(), z.unknown()).optional(),
+  timeoutMs: z.number().min(0).optional(),
+  maxConcurrentCalls: z.number().int().min(1).optional(),
+};
+
+export const sharedModelSpecSchema = z.object(modelFields).strict();
+
+const endpointModelSchema = z
+  .object({ ...modelFields, labels: labelsSchema.optional(), modelEndpointCreationStrategy: strategySchema.optional() })
+  .strict();
+const endpointProxySchema = z
+  .object({
+    executionMechanism: z.literal('shared_executor'),
+    sharedModelName: z.string().min(1).optional(),
+    modelArtifact: artifactSchema.optional(),
+    labels: labelsSchema.optional(),
+    modelEndpointCreationStrategy: strategySchema.optional(),
+  })
+  .strict();
+
+/** An entry of a runner's `models` map: a proxy when its mechanism is shared_executor. */
+export const endpointSpecSchema = z.union([endpointProxySchema, endpointModelSchema]);
+
 /** One step of a spec file (graph.md section 11). */
 export const stepSpecSchema = z
   .object({
@@ -25,6 +71,11 @@ export const stepSpecSchema = z
     fullEvent: z.boolean().optional(),
     responder: z.boolean().optional(),
     onError: z.string().min(1).optional(),
+    models: z.record(z.string(), z.unknown()).optional(),
+    modelSelector: z.string().min(1).optional(),
+    modelSelectorParameters: z.record(z.string(), z.unknown()).optional(),
+    raiseException: z.boolean().optional(),
+    pool: poolSchema.optional(),
   })
   .strict();
 
@@ -43,6 +94,8 @@ export const graphSpecSchema = z
     onError: z.string().min(1).optional(),
     steps: z.record(z.string(), stepSpecSchema),
     tracking: z.union([z.literal(false), trackingSchema]).optional(),
+    sharedModels: z.record(z.string(), z.unknown()).optional(),
+    sharedPool: poolSchema.optional(),
   })
   .strict();
 

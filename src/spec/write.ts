@@ -2,6 +2,7 @@ import { describe, SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import type { Path } from '../graph/paths.js';
 import type { Step } from '../graph/step.js';
+import { modelDefSpec } from '../models/endpoint-spec.js';
 import { registeredNameOf } from '../registry/registry.js';
 
 /** The spec-file form of a graph (graph.md section 11); in-memory functions and classes that are not registered cannot be written. */
@@ -15,6 +16,13 @@ export function graphToSpec(graph: Graph): Record<string, unknown> {
   for (const step of graph._steps.values()) steps[step.name] = stepToSpec(graph, step);
   spec.steps = steps;
   if (Object.keys(graph._tracking).length > 0) spec.tracking = { ...graph._tracking };
+  if (graph._shared.defs.size > 0) {
+    const shared: Record<string, unknown> = {};
+    for (const [name, def] of graph._shared.defs)
+      shared[name] = modelDefSpec(def, { endpoint: name }, (t, what) => classRefOf(t, what, name));
+    spec.sharedModels = shared;
+  }
+  if (Object.keys(graph._shared.resourceOptions).length > 0) spec.sharedPool = { ...graph._shared.resourceOptions };
   return spec;
 }
 
@@ -25,7 +33,7 @@ function stepToSpec(graph: Graph, step: Step<unknown, unknown>): Record<string, 
     if (name !== undefined) return name;
     throw new SgError(
       'SG_ERR_NOT_SERIALIZABLE',
-      `step '${step.name}': its ${what} is an in-memory ${describe(target)} that is not registered; register it with registerClass(name, target) or use a 'module#Export' reference`,
+      `step '${step.name}': its ${what} is ${describe(target)} held in memory and not registered; register it with registerClass(name, target) or use a 'module#Export' reference`,
       { step: step.name, details: { field: what } },
     );
   };
@@ -71,4 +79,19 @@ function findFunction(v: unknown, prefix = ''): string | undefined {
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/** A class or function as a reference string: a string as is, else its registered name. */
+function classRefOf(target: unknown, what: string, owner: string): string {
+  if (typeof target === 'string') return target;
+  const name = registeredNameOf(target);
+  if (name !== undefined) return name;
+  throw new SgError(
+    'SG_ERR_NOT_SERIALIZABLE',
+    `shared model '${owner}': its ${what} is ${describe(target)} held in memory and not registered; register it with registerClass() or use a 'module#Export' reference`,
+    {
+      endpoint: owner,
+      details: { field: what },
+    },
+  );
 }

@@ -1,0 +1,40 @@
+/** Where a model call comes from, as the model's `ctx` describes it (model-runner.md section 1). */
+export type ExecContext = {
+  readonly endpointName: string;
+  readonly step: string;
+  readonly eventId: string;
+  readonly path: string;
+  readonly batch: { readonly size: number } | undefined;
+  readonly trace: { traceparent: string; tracestate?: string } | undefined;
+};
+
+/** One model call, as the runner hands it to an executor. */
+export interface ExecCall {
+  /** the model's name inside its executor (endpoint name, or the shared model's name) */
+  readonly model: string;
+  readonly input: unknown;
+  readonly ctx: ExecContext;
+  /** 0: no limit; counted from when the call is made, queue time included */
+  readonly timeoutMs: number;
+  /** aborts when the call is no longer wanted (client gone, request timed out, server closing) */
+  readonly signal: AbortSignal | undefined;
+  /** the artifact in JSON form, for executors that cross a thread or process boundary */
+  artifactJson(): Record<string, unknown> | undefined;
+  /** the full `ModelCallContext`, for executors that run the model on this thread */
+  makeContext(): unknown;
+  /** abort the call's own signal (its timeout passed) */
+  abort(reason: unknown): void;
+  onUsage(usage: unknown): void;
+}
+
+/**
+ * An execution mechanism (model-runner.md section 8): runs the calls of the models it holds.
+ * `call` returns the output, or a Promise of it; failures are SgErrors naming step and endpoint.
+ */
+export interface ModelExecutor {
+  readonly name: string;
+  start(onLoaded?: (p: { model: string }) => void): Promise<void>;
+  call(c: ExecCall): unknown;
+  close(graceMs: number): Promise<void>;
+  readonly queueDepth: number;
+}

@@ -1,0 +1,23 @@
+import type { PoolCall } from './pool-types.js';
+import type { Slot } from './worker-slot.js';
+
+/** One call of a WorkerPool, from call() until it settles (and, when given up while running, until its worker answers). */
+export class PendingCall {
+  settled = false;
+  queued = false;
+  slot: Slot | undefined = undefined;
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** after a running call was given up: replaces its worker if it is still busy with it */
+  stuckTimer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  resolve!: (v: unknown) => void;
+  reject!: (e: unknown) => void;
+
+  constructor(
+    readonly id: number,
+    /** the model's index in the pool */
+    readonly model: number,
+    public input: unknown,
+    readonly c: PoolCall,
+  ) {}
+}

@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { PoolMechanism, PoolModelSpec, WireCallContext } from './protocol.js';
+
+/** The public types of WorkerPool (model-runner.md section 8). */
+
+export type PoolOptions = {
+  /** `'<step>/thread_pool'`, `'<step>/process_pool'`, `'<step>/<endpoint>'`, `'shared/…'` */
+  name: string;
+  kind: 'thread' | 'process';
+  mechanism: PoolMechanism;
+  size: number;
+  models: PoolModelSpec[];
+  maxQueue: number;
+  logger: Logger;
+  /** the worker's entry module; default: servegraph's compiled host entry for the kind */
+  entry?: URL;
+};
+
+export type PoolCallContext = WireCallContext;
+
+export type PoolCall = {
+  model: string;
+  input: unknown;
+  ctx: PoolCallContext;
+  signal?: AbortSignal;
+  /** counted from when call() is made, queue time included; 0 or undefined: no limit */
+  timeoutMs?: number;
+  onUsage?: (usage: unknown) => void;
+};

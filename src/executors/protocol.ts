@@ -1,0 +1,83 @@
+import type { SerializedError } from '../errors/serialize.js';
+
+/**
+ * The one message protocol between a pool and its workers, for threads (`postMessage`) and child processes
+ * (`process.send` with advanced serialization) alike. Every message crosses by structured clone.
+ */
+
+export type PoolMechanism = 'thread_pool' | 'process_pool' | 'dedicated_process';
+
+/** One model every worker of a pool loads at start-up (model-runner.md section 8). */
+export type PoolModelSpec = {
+  /** the endpoint (or shared model) name */
+  name: string;
+  /** an absolute `'file:///…/x.mjs#Export'` reference (or a package `pkg#Export`) */
+  classRef: string;
+  /** the Model constructor options; the artifact in its JSON form, rebuilt with `ModelArtifact.fromJSON` */
+  options: {
+    name: string;
+    modelParameters?: Record<string, unknown>;
+    modelArtifact?: Record<string, unknown>;
+    inputPath?: string[];
+    resultPath?: string[];
+  };
+  /** calls one copy takes at once */
+  maxConcurrentCalls: number;
+};
+
+/** The cloneable part of a model call's ctx (the signal and recordUsage cross as messages). */
+export type WireCallContext = {
+  endpointName: string;
+  step: string;
+  eventId: string;
+  path: string;
+  batch?: { size: number };
+  trace?: { traceparent: string; tracestate?: string };
+  /** the calling endpoint's artifact, JSON form */
+  artifact?: Record<string, unknown>;
+};
+
+// ---- main -> worker ----
+export type InitMessage = {
+  t: 'init';
+  pool: string;
+  mechanism: PoolMechanism;
+  models: PoolModelSpec[];
+  /** the pool logger's level, for the models' loggers in the worker */
+  logLevel?: string;
+};
+export type CallMessage = { t: 'call'; id: number; model: string; input: unknown; ctx: WireCallContext };
+export type CancelMessage = { t: 'cancel'; id: number; reason: SerializedError };
+/** reserved for streaming (flow control of chunks) */
+export type CreditMessage = { t: 'credit'; id: number; n: number };
+export type CloseMessage = { t: 'close' };
+export type MainToWorker = InitMessage | CallMessage | CancelMessage | CreditMessage | CloseMessage;
+
+// ---- worker -> main ----
+/** one model copy finished `load()` (progress reports) */
+export type LoadedMessage = { t: 'loaded'; model: string };
+/** every model of the worker is loaded */
+export type ReadyMessage = { t: 'ready' };
+export type LoadErrorMessage = { t: 'load-error'; model: string; error: SerializedError };
+export type ResultMessage = { t: 'result'; id: number; value: unknown };
+export type ErrorMessage = { t: 'error'; id: number; error: SerializedError };
+export type UsageMessage = { t: 'usage'; id: number; usage: unknown };
+/** reserved for streaming */
+export type ChunkMessage = { t: 'chunk'; id: number; value: unknown };
+/** every model's `close()` has run */
+export type ClosedMessage = { t: 'closed' };
+export type WorkerToMain =
+  | LoadedMessage
+  | ReadyMessage
+  | LoadErrorMessage
+  | ResultMessage
+  | ErrorMessage
+  | UsageMessage
+  | ChunkMessage
+  | ClosedMessage;
+
+/** Whether a send failed because the payload cannot be cloned (postMessage and v8 serializer messages). */
+export function isCloneFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return err.name === 'DataCloneError' || /could not be cloned/.test(err.message);
+}

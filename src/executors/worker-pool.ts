@@ -1,0 +1,384 @@
+import { deserializeError, serializeError } from '../errors/serialize.js';
+import { Fifo } from './fifo.js';
+import { PendingCall as Pending } from './pending-call.js';
+import * as E from './pool-errors.js';
+import type { PoolCall, PoolOptions } from './pool-types.js';
+import { type CallMessage, type InitMessage, isCloneFailure, type WorkerToMain } from './protocol.js';
+import type { ExitInfo, Transport } from './transport.js';
+import { defaultEntry, Slot } from './worker-slot.js';
+
+export type { PoolCall, PoolCallContext, PoolOptions } from './pool-types.js';
+export type { PoolModelSpec } from './protocol.js';
+
+/** A running call whose worker is still busy with it this long after it was given up is stuck. */
+const STUCK_AFTER_MS = 1000;
+/** A replacement that fails this many times in a row gives its slot up. */
+const MAX_RESTART_FAILURES = 3;
+/** Model close() in the workers gets at least this long, whatever the grace period. */
+const MIN_CLOSE_MS = 1000;
+
+/**
+ * A pool of worker threads or child processes, every one holding a copy of every model of the pool
+ * (model-runner.md section 8): one FIFO queue (per model, bounded by `maxQueue` in all), at most
+ * `maxConcurrentCalls` calls per copy, timeouts and cancellation, replacement of dead or stuck workers.
+ */
+export class WorkerPool {
+  private readonly o: PoolOptions;
+  private readonly step: string;
+  private readonly init: InitMessage;
+  private readonly modelIndex = new Map<string, number>();
+  private readonly maxCalls: Int32Array;
+  private readonly queues: Fifo<Pending>[];
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  /** slots given up after failed restarts */
+  private givenUp = 0;
+  private waiting = 0;
+  /** calls accepted and not settled yet */
+  private active = 0;
+  private started = false;
+  private failed = false;
+  private closing: Promise<void> | undefined;
+  private onDrained: (() => void) | undefined;
+  private startHooks: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  private onLoaded: ((p: { model: string; worker: number }) => void) | undefined;
+
+  constructor(o: PoolOptions) {
+    this.o = o;
+    this.step = o.name.split('/')[0];
+    this.init = { t: 'init', pool: o.name, mechanism: o.mechanism, models: o.models, logLevel: o.logger.level };
+    this.maxCalls = new Int32Array(o.models.length);
+    o.models.forEach((m, i) => {
+      this.modelIndex.set(m.name, i);
+      this.maxCalls[i] = Math.max(1, Math.floor(m.maxConcurrentCalls));
+    });
+    this.queues = o.models.map(() => new Fifo<Pending>((p) => p.queued));
+    const entry = o.entry ?? defaultEntry(o.kind);
+    const events = { message: this.onMessage.bind(this), exit: this.onExit.bind(this) };
+    for (let i = 0; i < o.size; i++) this.slots.push(new Slot(i, o.models.length, o.kind, entry, events));
+  }
+
+  /** The pool's name (`'<step>/thread_pool'`…), for logs and metrics. */
+  get name(): string {
+    return this.o.name;
+  }
+
+  /** Calls waiting in the queue. */
+  get queueDepth(): number {
+    return this.waiting;
+  }
+
+  /** Workers running (ready or loading); given-up slots are not counted. */
+  get aliveWorkers(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.transport !== undefined && s.state !== 'gone') n++;
+    return n;
+  }
+
+  /** Spawn every worker at once; resolves when all have loaded every model, rejects on the first failure. */
+  start(onLoaded?: (p: { model: string; worker: number }) => void): Promise<void> {
+    if (this.startHooks || this.started) throw new Error(`pool '${this.o.name}': start() called twice`);
+    this.onLoaded = onLoaded;
+    const done = new Promise<void>((resolve, reject) => {
+      this.startHooks = { resolve, reject };
+    });
+    if (this.slots.length === 0) this.startDone(undefined);
+    for (const slot of this.slots) slot.spawn(this.init);
+    return done;
+  }
+
+  call(c: PoolCall): Promise<unknown> {
+    const m = this.modelIndex.get(c.model);
+    if (m === undefined) return Promise.reject(E.unknownModel(this.where(c)));
+    if (this.closing) return Promise.reject(E.serverClosed(this.where(c), c.ctx.eventId, false));
+    if (this.failed || this.noWorkerLeft()) return Promise.reject(E.unavailable(this.where(c)));
+    if (c.signal?.aborted) return Promise.reject(c.signal.reason);
+    const p = new Pending(this.nextId++, m, c.input, c);
+    const promise = new Promise<unknown>((resolve, reject) => {
+      p.resolve = resolve;
+      p.reject = reject;
+    });
+    const queue = this.queues[m];
+    const slot = queue.hasLive ? undefined : this.freeSlot(m);
+    if (slot !== undefined) {
+      this.active++;
+      this.dispatch(p, slot);
+    } else if (this.waiting >= this.o.maxQueue) {
+      return Promise.reject(E.overloaded(this.where(c), this.o.maxQueue));
+    } else {
+      this.active++;
+      p.queued = true;
+      this.waiting++;
+      queue.push(p);
+    }
+    if (p.settled) return promise;
+    if (c.timeoutMs !== undefined && c.timeoutMs > 0) {
+      const ms = c.timeoutMs;
+      p.timer = setTimeout(() => this.giveUp(p, E.timedOut(this.where(c), ms)), ms);
+    }
+    if (c.signal) {
+      const signal = c.signal;
+      p.onAbort = () => this.giveUp(p, signal.reason);
+      signal.addEventListener('abort', p.onAbort, { once: true });
+    }
+    return promise;
+  }
+
+  /** Refuse new calls, let calls in flight finish within graceMs, fail the rest, close the models, stop. */
+  close(graceMs: number): Promise<void> {
+    this.closing ??= this.shutdown(Math.max(0, graceMs));
+    return this.closing;
+  }
+
+  // ---- start-up and workers ----
+
+  private onMessage(slot: Slot, msg: WorkerToMain): void {
+    switch (msg.t) {
+      case 'result':
+      case 'error': {
+        const p = slot.held.get(msg.id);
+        if (p === undefined) return;
+        this.release(slot, p);
+        if (!p.settled) {
+          if (msg.t === 'result') this.settle(p, true, msg.value);
+          else this.settle(p, false, E.modelFailed(this.where(p.c), deserializeError(msg.error)));
+        }
+        this.pumpModel(p.model);
+        return;
+      }
+      case 'usage': {
+        const p = slot.held.get(msg.id);
+        if (p !== undefined && !p.settled && p.c.onUsage) {
+          try {
+            p.c.onUsage(msg.usage);
+          } catch (err) {
+            this.o.logger.warn({ pool: this.o.name, err }, 'onUsage threw');
+          }
+        }
+        return;
+      }
+      case 'loaded':
+        if (!this.started) this.onLoaded?.({ model: msg.model, worker: slot.index });
+        return;
+      case 'ready':
+        slot.state = 'ready';
+        slot.failures = 0;
+        if (!this.started) {
+          if (this.slots.every((s) => s.state === 'ready')) this.startDone(undefined);
+        } else {
+          this.o.logger.info(
+            { pool: this.o.name, worker: slot.index, id: slot.transport?.id },
+            'replacement worker ready',
+          );
+        }
+        this.pumpAll();
+        return;
+      case 'load-error': {
+        const err = deserializeError(msg.error);
+        if (!this.started) {
+          this.startDone(err);
+        } else {
+          this.o.logger.error({ pool: this.o.name, worker: slot.index, err }, 'replacement worker failed to load');
+          slot.kill('stopped after failing to load');
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onExit(slot: Slot, info: ExitInfo, id: number, wasReady: boolean): void {
+    const kind = this.o.kind;
+    for (const p of slot.held.values()) {
+      if (p.stuckTimer) clearTimeout(p.stuckTimer);
+      if (!p.settled) this.settle(p, false, E.workerDied(this.where(p.c), kind, id, info, slot.killedFor));
+    }
+    slot.held.clear();
+    slot.busy.fill(0);
+    if (this.closing || this.failed) return;
+    if (!this.started) {
+      const model = this.o.models[Math.min(slot.loaded, this.o.models.length - 1)]?.name ?? '';
+      const w = { step: this.step, endpoint: model, pool: this.o.name };
+      this.startDone(E.workerDiedLoading(w, kind, id, info));
+      return;
+    }
+    if (wasReady) {
+      this.o.logger.warn({ pool: this.o.name, worker: slot.index, id, exit: info }, 'worker exited; replacing it');
+    } else if (++slot.failures >= MAX_RESTART_FAILURES) {
+      slot.state = 'gone';
+      this.givenUp++;
+      this.o.logger.error(
+        { pool: this.o.name, worker: slot.index, failures: slot.failures },
+        `worker slot ${slot.index} of pool '${this.o.name}' given up: its replacement failed to start ${slot.failures} times in a row`,
+      );
+      if (this.noWorkerLeft()) this.failQueued((p) => E.unavailable(this.where(p.c)));
+      return;
+    }
+    slot.spawn(this.init);
+  }
+
+  private startDone(err: unknown): void {
+    const hooks = this.startHooks;
+    if (hooks === undefined || this.started || this.failed) return;
+    if (err === undefined) {
+      this.started = true;
+      hooks.resolve();
+      return;
+    }
+    this.failed = true;
+    this.failQueued((p) => E.unavailable(this.where(p.c)));
+    void Promise.all(this.slots.map((s) => s.transport?.terminate())).then(() => hooks.reject(err));
+  }
+
+  private noWorkerLeft(): boolean {
+    return this.started && this.givenUp === this.slots.length;
+  }
+
+  // ---- scheduling ----
+
+  /** A ready worker whose copy of model m has room: the least busy one. */
+  private freeSlot(m: number): Slot | undefined {
+    const max = this.maxCalls[m];
+    let best: Slot | undefined;
+    for (const s of this.slots) {
+      if (s.state !== 'ready' || s.busy[m] >= max) continue;
+      if (
+        best === undefined ||
+        s.busy[m] < best.busy[m] ||
+        (s.busy[m] === best.busy[m] && s.held.size < best.held.size)
+      ) {
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  private dispatch(p: Pending, slot: Slot): void {
+    const t = slot.transport as Transport;
+    p.slot = slot;
+    slot.busy[p.model]++;
+    slot.held.set(p.id, p);
+    const msg: CallMessage = { t: 'call', id: p.id, model: p.c.model, input: p.input, ctx: p.c.ctx };
+    try {
+      t.send(msg);
+    } catch (err) {
+      this.release(slot, p);
+      if (isCloneFailure(err)) {
+        this.settle(p, false, E.notCloneableIn(this.where(p.c), p.input, err));
+      } else {
+        const info = { code: null, signal: null, error: err as Error };
+        this.settle(p, false, E.workerDied(this.where(p.c), this.o.kind, t.id, info, 'unreachable'));
+      }
+    }
+    p.input = undefined;
+  }
+
+  private release(slot: Slot, p: Pending): void {
+    slot.held.delete(p.id);
+    slot.busy[p.model]--;
+    if (p.stuckTimer) {
+      clearTimeout(p.stuckTimer);
+      p.stuckTimer = undefined;
+    }
+  }
+
+  private pumpModel(m: number): void {
+    const queue = this.queues[m];
+    while (queue.hasLive) {
+      const slot = this.freeSlot(m);
+      if (slot === undefined) return;
+      const p = queue.shift() as Pending;
+      p.queued = false;
+      this.waiting--;
+      this.dispatch(p, slot);
+    }
+  }
+
+  private pumpAll(): void {
+    for (let m = 0; m < this.queues.length; m++) this.pumpModel(m);
+  }
+
+  /** Timeout, abort or the end of the grace period: fail the call now; a running one is cancelled in its worker. */
+  private giveUp(p: Pending, reason: unknown, watchStuck = true): void {
+    if (p.settled) return;
+    if (p.queued) {
+      p.queued = false;
+      this.waiting--;
+      this.queues[p.model].noteRemoved();
+      this.settle(p, false, reason);
+      return;
+    }
+    this.settle(p, false, reason);
+    const slot = p.slot;
+    const t = slot?.transport;
+    if (slot === undefined || t === undefined || !slot.held.has(p.id)) return;
+    try {
+      t.send({ t: 'cancel', id: p.id, reason: serializeError(reason) });
+    } catch {
+      // the worker is going away: its exit handles the rest
+    }
+    if (!watchStuck) return;
+    p.stuckTimer = setTimeout(() => {
+      p.stuckTimer = undefined;
+      if (slot.transport !== t || !slot.held.has(p.id)) return;
+      this.o.logger.warn(
+        { pool: this.o.name, worker: slot.index, id: t.id },
+        'worker stuck on a given-up call; replacing it',
+      );
+      slot.kill(`terminated (stuck on a call ${STUCK_AFTER_MS} ms after it was given up)`);
+    }, STUCK_AFTER_MS);
+    p.stuckTimer.unref();
+  }
+
+  private settle(p: Pending, ok: boolean, value: unknown): void {
+    if (p.settled) return;
+    p.settled = true;
+    if (p.timer) clearTimeout(p.timer);
+    if (p.onAbort) p.c.signal?.removeEventListener('abort', p.onAbort);
+    if (ok) p.resolve(value);
+    else p.reject(value);
+    if (--this.active === 0) this.onDrained?.();
+  }
+
+  private failQueued(error: (p: Pending) => unknown): void {
+    for (const q of this.queues) {
+      for (const p of q.drain()) {
+        p.queued = false;
+        this.waiting--;
+        this.settle(p, false, error(p));
+      }
+    }
+  }
+
+  private where(c: PoolCall): { step: string; endpoint: string; pool: string } {
+    return { step: c.ctx.step, endpoint: c.model, pool: this.o.name };
+  }
+
+  // ---- shut-down ----
+
+  private async shutdown(graceMs: number): Promise<void> {
+    if (!this.started && !this.failed)
+      this.startDone(E.serverClosed({ step: this.step, endpoint: '', pool: this.o.name }, '', false));
+    const deadline = Date.now() + graceMs;
+    if (this.active > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.onDrained = undefined;
+    }
+    // the grace period is over: whatever is left fails
+    this.failQueued((p) => E.serverClosed(this.where(p.c), p.c.ctx.eventId, false));
+    for (const slot of this.slots) {
+      for (const p of [...slot.held.values()]) {
+        this.giveUp(p, E.serverClosed(this.where(p.c), p.c.ctx.eventId, true), false);
+      }
+    }
+    const closeMs = Math.max(MIN_CLOSE_MS, deadline - Date.now());
+    await Promise.all(this.slots.map((slot) => slot.stop(closeMs)));
+  }
+}

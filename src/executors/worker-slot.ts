@@ -1,0 +1,112 @@
+import type { PendingCall } from './pending-call.js';
+import { ProcessTransport } from './process-transport.js';
+import type { InitMessage, WorkerToMain } from './protocol.js';
+import { ThreadTransport } from './thread-transport.js';
+import type { ExitInfo, Transport } from './transport.js';
+
+/** What a slot reports to its pool. */
+export type SlotEvents = {
+  /** every message but 'closed' (the slot's own) */
+  message(slot: Slot, msg: WorkerToMain): void;
+  /** the slot's worker ended (or could not be created: id -1); `wasReady`: it had loaded every model */
+  exit(slot: Slot, info: ExitInfo, id: number, wasReady: boolean): void;
+};
+
+/**
+ * One worker position of a pool: the current worker (a transport), the calls it holds, and its life:
+ * spawned with `init`, replaced when it dies, given up after failed restarts, stopped with `close`.
+ */
+export class Slot {
+  transport: Transport | undefined = undefined;
+  state: 'starting' | 'ready' | 'dead' | 'gone' = 'dead';
+  /** per model index: calls the worker holds (including given-up calls it has not answered yet) */
+  readonly busy: Int32Array;
+  readonly held = new Map<number, PendingCall>();
+  /** consecutive failed starts of a replacement */
+  failures = 0;
+  /** models loaded by the current worker (the next one is the one loading) */
+  loaded = 0;
+  /** why the pool stopped this worker, for the calls it held */
+  killedFor: string | undefined = undefined;
+  private onClosed: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly index: number,
+    models: number,
+    private readonly kind: 'thread' | 'process',
+    private readonly entry: URL,
+    private readonly events: SlotEvents,
+  ) {
+    this.busy = new Int32Array(models);
+  }
+
+  /** Start a worker in this slot and send it `init`. */
+  spawn(init: InitMessage): void {
+    this.state = 'starting';
+    this.loaded = 0;
+    this.killedFor = undefined;
+    let t: Transport;
+    try {
+      t = this.kind === 'thread' ? new ThreadTransport(this.entry) : new ProcessTransport(this.entry);
+    } catch (err) {
+      this.state = 'dead';
+      this.events.exit(this, { code: null, signal: null, error: err as Error }, -1, false);
+      return;
+    }
+    this.transport = t;
+    t.onMessage((msg) => {
+      if (msg.t === 'closed') this.onClosed?.();
+      else {
+        if (msg.t === 'loaded') this.loaded++;
+        this.events.message(this, msg);
+      }
+    });
+    t.onExit((info) => {
+      if (this.transport !== t) return;
+      this.transport = undefined;
+      const wasReady = this.state === 'ready';
+      if (this.state !== 'gone') this.state = 'dead';
+      this.onClosed?.();
+      this.events.exit(this, info, t.id, wasReady);
+    });
+    t.send(init);
+  }
+
+  /** Stop the current worker now; `why` goes into the failures of the calls it held. */
+  kill(why: string): void {
+    this.killedFor = why;
+    void this.transport?.terminate();
+  }
+
+  /** Run the models' close() in the worker (up to closeMs when it is ready), then stop it for good. */
+  async stop(closeMs: number): Promise<void> {
+    const t = this.transport;
+    const ready = this.state === 'ready';
+    this.state = 'gone';
+    if (t === undefined) return;
+    if (ready && !t.exited) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, closeMs);
+        this.onClosed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        try {
+          t.send({ t: 'close' });
+        } catch {
+          resolve();
+        }
+      });
+      this.onClosed = undefined;
+    }
+    await t.terminate();
+  }
+}
+
+/** servegraph's compiled host entry; from the TypeScript sources (tests), the one in dist/. */
+export function defaultEntry(kind: 'thread' | 'process'): URL {
+  const file = kind === 'thread' ? 'thread-entry.js' : 'process-entry.js';
+  const url = new URL(`../models/worker/${file}`, import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return url;
+  return new URL(url.href.replace(/\/src\/models\/worker\//, '/dist/models/worker/'));
+}

@@ -1,0 +1,123 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { SgError } from '../../errors/index.js';
+import { readArtifactFile, writeArtifactFile } from './artifact-file.js';
+
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const INVALID = 'SG_ERR_MODEL_ARTIFACT_INVALID';
+
+const fieldsSchema = z
+  .object({
+    kind: z.literal('model').optional(),
+    formatVersion: z.literal(1, { message: 'formatVersion must be 1 (the versions this release reads: 1)' }).optional(),
+    key: z.string().regex(KEY_RE, 'key must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
+    description: z.string().optional(),
+    modelFile: z.string().min(1).optional(),
+    modelUrl: z.string().min(1).optional(),
+    defaultConfig: z.record(z.string(), z.unknown()).optional(),
+    providerOptions: z.record(z.string(), z.unknown()).optional(),
+    inputs: z.array(z.string()).optional(),
+    outputs: z.array(z.string()).optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type ModelArtifactInit = Omit<z.infer<typeof fieldsSchema>, 'kind' | 'formatVersion'>;
+
+/** Marks ModelArtifacts of every copy of servegraph, so that `instanceof` holds across copies (dual packages). */
+const BRAND = Symbol.for('servegraph.ModelArtifact');
+
+/** Describes a model: where its file or service is, and its schema (model-runner.md section 1). */
+export class ModelArtifact {
+  /** `instanceof ModelArtifact` holds for artifacts made by any copy of servegraph loaded in the process. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: the receiver is the point here
+    if (this !== ModelArtifact) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  readonly key: string;
+  readonly description: string;
+  readonly modelFile: string | undefined;
+  readonly modelUrl: string | undefined;
+  readonly defaultConfig: Readonly<Record<string, unknown>>;
+  readonly providerOptions: Readonly<Record<string, unknown>>;
+  readonly inputs: readonly string[] | undefined;
+  readonly outputs: readonly string[] | undefined;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly labels: Readonly<Record<string, string>>;
+
+  /** `baseDir`: what a relative `modelFile` resolves against (the artifact file's folder, the spec file's, or the graph's). */
+  constructor(init: ModelArtifactInit, options: { baseDir?: string } = {}) {
+    const r = fieldsSchema.safeParse(init);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const key = typeof (init as { key?: unknown })?.key === 'string' ? (init as { key: string }).key : '(no key)';
+      const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '');
+      throw new SgError(INVALID, `model artifact '${key}': ${field ? `${field}: ` : ''}${issue.message}`, {
+        details: { key, field },
+      });
+    }
+    const f = r.data;
+    this.key = f.key;
+    this.description = f.description ?? '';
+    this.modelFile =
+      f.modelFile === undefined
+        ? undefined
+        : isAbsolute(f.modelFile)
+          ? f.modelFile
+          : resolve(options.baseDir ?? process.cwd(), f.modelFile);
+    this.modelUrl = f.modelUrl;
+    this.defaultConfig = Object.freeze({ ...f.defaultConfig });
+    this.providerOptions = Object.freeze({ ...f.providerOptions });
+    this.inputs = f.inputs && Object.freeze([...f.inputs]);
+    this.outputs = f.outputs && Object.freeze([...f.outputs]);
+    this.parameters = Object.freeze({ ...f.parameters });
+    this.labels = Object.freeze({ ...f.labels });
+    Object.freeze(this);
+  }
+
+  /** The JSON form: the fields plus `kind: 'model'` and `formatVersion: 1`. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { formatVersion: 1, kind: 'model', key: this.key };
+    if (this.description) out.description = this.description;
+    if (this.modelFile !== undefined) out.modelFile = this.modelFile;
+    if (this.modelUrl !== undefined) out.modelUrl = this.modelUrl;
+    if (Object.keys(this.defaultConfig).length) out.defaultConfig = { ...this.defaultConfig };
+    if (Object.keys(this.providerOptions).length) out.providerOptions = { ...this.providerOptions };
+    if (this.inputs) out.inputs = [...this.inputs];
+    if (this.outputs) out.outputs = [...this.outputs];
+    if (Object.keys(this.parameters).length) out.parameters = { ...this.parameters };
+    if (Object.keys(this.labels).length) out.labels = { ...this.labels };
+    return out;
+  }
+
+  /** Build from the JSON form (`kind` and `formatVersion` accepted). */
+  static fromJSON(json: unknown, options: { baseDir?: string } = {}): ModelArtifact {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      throw new SgError(INVALID, 'a model artifact must be an object', { details: { key: '(no key)', field: '' } });
+    }
+    const { kind: _kind, formatVersion, ...rest } = json as Record<string, unknown>;
+    if (formatVersion !== undefined && formatVersion !== 1) {
+      throw new SgError(
+        INVALID,
+        `model artifact: formatVersion ${String(formatVersion)} is not supported (this release reads: 1)`,
+        {
+          details: { key: String(rest.key ?? '(no key)'), field: 'formatVersion' },
+        },
+      );
+    }
+    return new ModelArtifact(rest as ModelArtifactInit, options);
+  }
+
+  async save(path: string): Promise<void> {
+    await writeArtifactFile(path, this.toJSON(), INVALID);
+  }
+
+  static async load(path: string): Promise<ModelArtifact> {
+    return ModelArtifact.fromJSON(await readArtifactFile(path, INVALID), { baseDir: dirname(resolve(path)) });
+  }
+}
+
+Object.defineProperty(ModelArtifact.prototype, BRAND, { value: true });

@@ -1,0 +1,148 @@
+import type { CompileContext } from '../engine/processor.js';
+import { describe, errorText, SgError } from '../errors/index.js';
+import type { ModelExecutor } from '../executors/executor.js';
+import type { EndpointDefinition } from '../monitoring/types.js';
+import type { EndpointDef, ModelDef } from './endpoint.js';
+import { buildExecutors } from './executor-factory.js';
+import type { ModelRunnerStep } from './model-runner-step.js';
+import { isSelector, isSelectorClass, type ModelSelector } from './selector.js';
+import type { ModelEntry } from './types.js';
+
+/** One endpoint of a running runner: what it runs and where. */
+export type Target = {
+  readonly name: string;
+  readonly endpoint: EndpointDef;
+  /** the model definition (a proxy's: its shared model's) */
+  readonly def: ModelDef;
+  readonly executor: ModelExecutor;
+  readonly entry: ModelEntry;
+  /** the model's name inside its executor (the endpoint's, or the shared model's) */
+  readonly modelName: string;
+};
+
+/** A runner as it runs: its selector, its endpoints' executors, and their start and close. */
+export class RunnerPlan {
+  readonly byName = new Map<string, Target>();
+
+  private constructor(
+    readonly step: ModelRunnerStep,
+    readonly targets: Target[],
+    readonly entries: readonly ModelEntry[],
+    readonly selector: ModelSelector | undefined,
+    private readonly own: ModelExecutor[],
+    private readonly ctx: CompileContext,
+  ) {
+    for (const t of targets) this.byName.set(t.name, t);
+  }
+
+  static async create(step: ModelRunnerStep, ctx: CompileContext): Promise<RunnerPlan> {
+    const graph = ctx.graph;
+    const ownDefs = step._endpoints.flatMap((e) => (e.kind === 'model' ? [e.model] : []));
+    const { byModel, all } = buildExecutors(ownDefs, step.name, step._resources, {
+      baseDir: graph.baseDir,
+      step: step.name,
+      resolve: (ref, what) => ctx.resolve(ref, step.name, what),
+      logger: ctx.logger,
+    });
+    const targets = step._endpoints.map((e): Target => {
+      const def = e.kind === 'model' ? e.model : graph._shared.find(e, step.name);
+      const executor = e.kind === 'model' ? byModel.get(def.name)! : graph._shared.executorFor(def.name);
+      const entry: ModelEntry = Object.freeze({
+        name: e.name,
+        endpointName: e.name,
+        executionMechanism: e.kind === 'proxy' ? 'shared_executor' : def.mechanism,
+        modelClass: def.classLabel,
+        labels: Object.freeze({ ...e.labels }),
+        modelArtifact: e.kind === 'proxy' ? (e.artifact ?? def.artifact) : def.artifact,
+      });
+      return { name: e.name, endpoint: e, def, executor, entry, modelName: def.name };
+    });
+    const selector = await makeSelector(step, ctx);
+    return new RunnerPlan(step, targets, Object.freeze(targets.map((t) => t.entry)), selector, all, ctx);
+  }
+
+  /** Load every model of this runner (all pools at once) and declare its endpoints to monitoring. */
+  async start(): Promise<void> {
+    const monitor = this.ctx.monitor;
+    const names = this.targets.map((t) => t.name);
+    monitor?.registerEndpoints(
+      this.targets.map((t) => endpointDefinition(t, this.step.name)),
+      'loading',
+    );
+    try {
+      await Promise.all(this.own.map((e) => e.start()));
+    } catch (err) {
+      await this.closeExecutors();
+      monitor?.setState(names, 'error', errorText(err));
+      throw err;
+    }
+    monitor?.setState(names, 'serving');
+  }
+
+  async close(): Promise<void> {
+    await this.closeExecutors();
+    this.ctx.monitor?.setState(
+      this.targets.map((t) => t.name),
+      'stopped',
+    );
+  }
+
+  private async closeExecutors(): Promise<void> {
+    await Promise.allSettled(this.own.map((e) => e.close(0)));
+  }
+}
+
+async function makeSelector(step: ModelRunnerStep, ctx: CompileContext): Promise<ModelSelector | undefined> {
+  const ref = step.modelSelector;
+  if (ref === undefined) return undefined;
+  if (isSelector(ref)) return ref;
+  const cls = typeof ref === 'string' ? await ctx.resolve(ref, step.name, 'modelSelector') : ref;
+  if (!isSelectorClass(cls)) {
+    throw new SgError(
+      'SG_ERR_INVALID_CLASS',
+      `runner '${step.name}': modelSelector ${typeof ref === 'string' ? `'${ref}'` : ''} is ${describe(cls)}, expected a class with a select(event, availableModels) method`,
+      {
+        step: step.name,
+        details: { reference: typeof ref === 'string' ? ref : describe(ref), expected: 'a ModelSelector class' },
+      },
+    );
+  }
+  try {
+    return new cls({ ...step.modelSelectorParameters });
+  } catch (err) {
+    if (err instanceof SgError) throw err;
+    throw new SgError(
+      'SG_ERR_STEP_INIT',
+      `runner '${step.name}': constructing the selector failed: ${(err as Error)?.message ?? String(err)}`,
+      {
+        step: step.name,
+        cause: err,
+      },
+    );
+  }
+}
+
+function endpointDefinition(t: Target, step: string): EndpointDefinition {
+  const a = t.entry.modelArtifact as { kind?: string; key?: string; modelUrl?: string } | undefined;
+  return {
+    name: t.name,
+    step,
+    kind: t.endpoint.kind,
+    sharedModel: t.endpoint.kind === 'proxy' ? t.def.name : null,
+    modelClass: t.def.classLabel,
+    executionMechanism: t.def.mechanism,
+    labels: { ...t.endpoint.labels },
+    inputs: t.def.inputs ?? null,
+    outputs: t.def.outputs ?? null,
+    artifact:
+      a === undefined
+        ? null
+        : {
+            kind: a.kind === 'llm-prompt' ? 'llm-prompt' : 'model',
+            key: a.key ?? '',
+            modelUrl: a.modelUrl ?? null,
+            path: null,
+          },
+    creationStrategy: t.endpoint.creationStrategy,
+  };
+}

@@ -1,0 +1,283 @@
+import type { Usage } from '../../engine/stream-types.js';
+import { errorText, placeError, SgError } from '../../errors/index.js';
+import { deserializeError, findUncloneable, serializeError } from '../../errors/serialize.js';
+import type {
+  CallMessage,
+  InitMessage,
+  MainToWorker,
+  PoolMechanism,
+  PoolModelSpec,
+  WireCallContext,
+  WorkerToMain,
+} from '../../executors/protocol.js';
+import { isCloneFailure } from '../../executors/protocol.js';
+import { importReference } from '../../registry/references.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../../util/logger.js';
+import { ModelArtifact } from '../artifacts/model-artifact.js';
+import { implementedMethods, isModelClass, type Model } from '../model.js';
+import type { Artifact, ModelCallContext, ModelLogger } from '../types.js';
+
+/** How a worker talks to its pool: the thread's parentPort or the child process's IPC channel. */
+export type HostPort = {
+  send(msg: WorkerToMain): void;
+  onMessage(fn: (msg: MainToWorker) => void): void;
+};
+
+type Loaded = {
+  model: Model;
+  /** predict, or predictAsync when only that is implemented; undefined for a streaming-only model */
+  method: ((input: unknown, ctx: ModelCallContext) => unknown) | undefined;
+};
+
+/**
+ * What a worker thread or child process runs (model-runner.md section 8): on `init` it imports, builds and
+ * loads every model of its pool once, then serves `call`s until `close`.
+ */
+export function runHost(port: HostPort): void {
+  new Host(port);
+}
+
+class Host {
+  private readonly models = new Map<string, Loaded>();
+  private readonly calls = new Map<number, CallContext>();
+  private step = '';
+  private pool = '';
+  private mechanism: PoolMechanism = 'thread_pool';
+  private artifactCache: { json: string; artifact: ModelArtifact } | undefined;
+
+  constructor(readonly port: HostPort) {
+    port.onMessage((msg) => this.onMessage(msg));
+  }
+
+  private onMessage(msg: MainToWorker): void {
+    switch (msg.t) {
+      case 'call':
+        this.onCall(msg);
+        return;
+      case 'cancel':
+        this.calls.get(msg.id)?.abort(deserializeError(msg.reason));
+        return;
+      case 'init':
+        void this.init(msg);
+        return;
+      case 'close':
+        void this.close();
+        return;
+      default:
+        // 'credit': reserved for streaming
+        return;
+    }
+  }
+
+  private async init(msg: InitMessage): Promise<void> {
+    this.pool = msg.pool;
+    this.step = msg.pool.split('/')[0];
+    this.mechanism = msg.mechanism;
+    const level = (LOG_LEVELS as readonly string[]).includes(msg.logLevel ?? '') ? (msg.logLevel as LogLevel) : 'warn';
+    const logger = level === 'silent' ? undefined : createLogger(level).child({ pool: msg.pool });
+    for (const spec of msg.models) {
+      try {
+        const loaded = await this.build(spec);
+        if (logger) loaded.model._logger = modelLogger(logger.child({ endpoint: spec.name }));
+        await loaded.model.load();
+        this.models.set(spec.name, loaded);
+        this.port.send({ t: 'loaded', model: spec.name });
+      } catch (err) {
+        const error =
+          err instanceof SgError
+            ? placeError(err, this.step, spec.name)
+            : new SgError(
+                'SG_ERR_MODEL_LOAD',
+                `step '${this.step}': model '${spec.name}' failed to load: ${errorText(err)}`,
+                {
+                  step: this.step,
+                  endpoint: spec.name,
+                  cause: err,
+                },
+              );
+        this.port.send({ t: 'load-error', model: spec.name, error: serializeError(error) });
+        return;
+      }
+    }
+    this.port.send({ t: 'ready' });
+  }
+
+  /** Import, check and construct one model (its load() is the caller's). */
+  private async build(spec: PoolModelSpec): Promise<Loaded> {
+    const Cls = await importReference(spec.classRef, process.cwd(), this.step, `model '${spec.name}'`);
+    if (!isModelClass(Cls)) {
+      throw new SgError(
+        'SG_ERR_INVALID_CLASS',
+        `step '${this.step}': model '${spec.name}': '${spec.classRef}' is not a class that extends Model`,
+        { step: this.step, endpoint: spec.name, details: { reference: spec.classRef, expected: 'a Model class' } },
+      );
+    }
+    const { modelArtifact, ...rest } = spec.options;
+    const options =
+      modelArtifact === undefined ? rest : { ...rest, modelArtifact: ModelArtifact.fromJSON(modelArtifact) };
+    const model = new Cls(options);
+    model._mechanism = this.mechanism;
+    const impl = implementedMethods(model);
+    if (!impl.predict && !impl.predictAsync && !impl.predictStream) {
+      throw new SgError(
+        'SG_ERR_PREDICT_NOT_IMPLEMENTED',
+        `step '${this.step}': model '${spec.name}' (${Cls.name}, ${this.mechanism}) implements none of predict, predictAsync, predictStream`,
+        { step: this.step, endpoint: spec.name, details: { mechanism: this.mechanism } },
+      );
+    }
+    const method = impl.predict ? model.predict : impl.predictAsync ? model.predictAsync : undefined;
+    return { model, method: method as Loaded['method'] };
+  }
+
+  private onCall(msg: CallMessage): void {
+    const { id } = msg;
+    const entry = this.models.get(msg.model);
+    if (entry === undefined || entry.method === undefined) {
+      const err =
+        entry === undefined
+          ? new SgError('SG_ERR_MODEL_UNAVAILABLE', `pool '${this.pool}' has no model '${msg.model}'`)
+          : new SgError(
+              'SG_ERR_PREDICT_NOT_IMPLEMENTED',
+              `model '${msg.model}' implements neither predict nor predictAsync (${this.mechanism})`,
+              { details: { mechanism: this.mechanism } },
+            );
+      this.port.send({ t: 'error', id, error: serializeError(err) });
+      return;
+    }
+    const ctx = new CallContext(this, id, msg.ctx, this.artifact(msg.ctx.artifact));
+    this.calls.set(id, ctx);
+    let out: unknown;
+    try {
+      out = entry.method.call(entry.model, msg.input, ctx);
+    } catch (err) {
+      this.fail(id, err);
+      return;
+    }
+    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
+      (out as PromiseLike<unknown>).then(
+        (v) => this.succeed(id, v, ctx),
+        (err) => this.fail(id, err),
+      );
+    } else {
+      this.succeed(id, out, ctx);
+    }
+  }
+
+  private succeed(id: number, value: unknown, ctx: CallContext): void {
+    this.calls.delete(id);
+    if (value !== null && typeof value === 'object' && Symbol.asyncIterator in value) {
+      const err = new SgError(
+        'SG_ERR_STREAM_UNDECLARED',
+        `step '${ctx.step}': model '${ctx.endpointName}' returned an async iterable from predict/predictAsync: use predictStream`,
+        { step: ctx.step, endpoint: ctx.endpointName },
+      );
+      this.port.send({ t: 'error', id, error: serializeError(err) });
+      return;
+    }
+    try {
+      this.port.send({ t: 'result', id, value });
+    } catch (err) {
+      if (!isCloneFailure(err)) {
+        this.port.send({ t: 'error', id, error: serializeError(err) });
+        return;
+      }
+      const found = findUncloneable(value);
+      const type = found?.type ?? String((err as Error).message);
+      const at = found ? `output${found.at}` : 'output';
+      const e = new SgError(
+        'SG_ERR_NOT_CLONEABLE',
+        `step '${ctx.step}': model '${ctx.endpointName}' returned an output that cannot be cloned: ${type} at ${at}`,
+        { step: ctx.step, endpoint: ctx.endpointName, details: { direction: 'out', type, path: at } },
+      );
+      this.port.send({ t: 'error', id, error: serializeError(e) });
+    }
+  }
+
+  private fail(id: number, err: unknown): void {
+    this.calls.delete(id);
+    this.port.send({ t: 'error', id, error: serializeError(err) });
+  }
+
+  /** The call's artifact, rebuilt from JSON (the last one is kept: calls of one endpoint repeat it). */
+  artifact(json: Record<string, unknown> | undefined): Artifact | undefined {
+    if (json === undefined) return undefined;
+    const key = JSON.stringify(json);
+    if (this.artifactCache?.json !== key) this.artifactCache = { json: key, artifact: ModelArtifact.fromJSON(json) };
+    return this.artifactCache.artifact;
+  }
+
+  private async close(): Promise<void> {
+    for (const [name, { model }] of this.models) {
+      try {
+        await model.close();
+      } catch (err) {
+        model.logger.error(`model '${name}' close() failed: ${errorText(err)}`);
+      }
+    }
+    this.port.send({ t: 'closed' });
+  }
+}
+
+/** A model call's ctx: the signal is made on first use (an AbortController per call is costly). */
+class CallContext implements ModelCallContext {
+  readonly endpointName: string;
+  readonly step: string;
+  readonly eventId: string;
+  readonly path: string;
+  readonly batch: { readonly size: number } | undefined;
+  readonly trace: { traceparent: string; tracestate?: string } | undefined;
+  private controller: AbortController | undefined = undefined;
+  private reason: unknown = undefined;
+  private aborted = false;
+
+  constructor(
+    private readonly host: Host,
+    private readonly id: number,
+    wire: WireCallContext,
+    readonly artifact: Artifact | undefined,
+  ) {
+    this.endpointName = wire.endpointName;
+    this.step = wire.step;
+    this.eventId = wire.eventId;
+    this.path = wire.path;
+    this.batch = wire.batch;
+    this.trace = wire.trace;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+
+  recordUsage(usage: Usage): void {
+    try {
+      this.host.port.send({ t: 'usage', id: this.id, usage });
+    } catch {
+      // usage that cannot be cloned is not reported
+    }
+  }
+}
+
+function modelLogger(log: {
+  debug: (m: string, ...a: unknown[]) => void;
+  info: (m: string, ...a: unknown[]) => void;
+  warn: (m: string, ...a: unknown[]) => void;
+  error: (m: string, ...a: unknown[]) => void;
+}): ModelLogger {
+  return {
+    debug: (m, ...a) => log.debug(m, ...a),
+    info: (m, ...a) => log.info(m, ...a),
+    warn: (m, ...a) => log.warn(m, ...a),
+    error: (m, ...a) => log.error(m, ...a),
+  };
+}

@@ -1,0 +1,14 @@
+import type { MainToWorker, WorkerToMain } from '../../executors/protocol.js';
+import { runHost } from './host.js';
+
+// The entry of a pool's child process: the host, spoken to through the IPC channel (advanced serialization).
+const send = process.send?.bind(process);
+if (send === undefined) throw new Error('servegraph process-entry must run in a forked child process');
+// the parent is gone (even killed): this process must not outlive it
+process.on('disconnect', () => process.exit(0));
+runHost({
+  send: (msg: WorkerToMain) => {
+    send(msg);
+  },
+  onMessage: (fn: (msg: MainToWorker) => void) => process.on('message', fn as (m: unknown) => void),
+});

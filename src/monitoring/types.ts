@@ -1,0 +1,109 @@
+import type { Usage } from '../engine/stream-types.js';
+
+/** A model endpoint record (monitoring.md section 1). */
+export type EndpointRecord = {
+  uid: string | null;
+  graph: string;
+  name: string;
+  step: string;
+  kind: 'model' | 'proxy';
+  sharedModel: string | null;
+  modelClass: string;
+  executionMechanism: string;
+  labels: Record<string, string>;
+  inputs: string[] | null;
+  outputs: string[] | null;
+  artifact: { kind: 'llm-prompt' | 'model'; key: string; modelUrl: string | null; path: string | null } | null;
+  creationStrategy: 'inplace' | 'overwrite' | 'archive';
+  tag: 'latest' | null;
+  definitionHash: string;
+  state: 'loading' | 'serving' | 'error' | 'stopped';
+  error: string | null;
+  instances: number;
+  createdAt: string | null;
+  updatedAt: string | null;
+  firstRequestAt: string | null;
+  lastRequestAt: string | null;
+};
+
+/** One call of one endpoint for one event (monitoring.md section 4). */
+export type CallRecord = {
+  endpointUid: string;
+  eventId: string;
+  startedAt: string;
+  latencyMs: number;
+  queueMs: number | null;
+  outcome: 'ok' | 'error' | 'aborted';
+  errorCode: string | null;
+  errorMessage: string | null;
+  streamed: boolean;
+  ttfcMs: number | null;
+  chunks: number | null;
+  batchSize: number;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+  usageEstimated: boolean;
+  usage: Usage | null;
+  inputs: unknown;
+  outputs: unknown;
+};
+
+/** The figures of an endpoint over a window (monitoring.md section 8). */
+export type EndpointStats = {
+  endpoint: string;
+  uid: string | null;
+  window: string;
+  from: string;
+  to: string;
+  count: number;
+  errors: number;
+  aborted: number;
+  errorRate: number | null;
+  errorsByCode: Record<string, number>;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null; mean: number | null; max: number | null };
+  ttfcMs: { p50: number | null; p95: number | null; p99: number | null } | null;
+  tokens: { prompt: number; completion: number; total: number; estimated: boolean };
+  streamed: number;
+  lastRequestAt: string | null;
+};
+
+/** What the runner reports for each finished call; the sink fills in the rest. */
+export type CallReport = {
+  endpoint: string;
+  eventId: string;
+  startedAt: number;
+  latencyMs: number;
+  queueMs: number | null;
+  error: { code: string; message: string } | undefined;
+  aborted: boolean;
+  batchSize: number;
+  usage: Usage | undefined;
+  input: unknown;
+  output: unknown;
+};
+
+/** The endpoint definitions a runner declares when the server starts. */
+export type EndpointDefinition = Pick<
+  EndpointRecord,
+  | 'name'
+  | 'step'
+  | 'kind'
+  | 'sharedModel'
+  | 'modelClass'
+  | 'executionMechanism'
+  | 'labels'
+  | 'inputs'
+  | 'outputs'
+  | 'artifact'
+  | 'creationStrategy'
+>;
+
+/** Where call records go: recording is synchronous, never throws and does no I/O (monitoring.md section 5). */
+export interface CallSink {
+  /** declare endpoints when their runner starts: `'loading'` before their models load, `'serving'` once loaded */
+  registerEndpoints(defs: EndpointDefinition[], state?: 'loading' | 'serving'): void;
+  /** the endpoints' state changed: loaded (`serving`), failed to load (`error`, with the error text), closed (`stopped`) */
+  setState(names: string[], state: EndpointRecord['state'], error?: string | null): void;
+  record(report: CallReport): void;
+}
