@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import { describe, SgError } from '../../errors/index.js';
-import { Graph } from '../../graph/graph.js';
+import { type Graph, isGraph } from '../../graph/graph.js';
+import type { MemoryMonitor } from '../../monitoring/memory-monitor.js';
 import { createLogger } from '../../util/logger.js';
+import { createMonitor } from '../monitor.js';
 import { GraphRuntime } from '../runtime.js';
 import { HttpContext } from './context.js';
 import { installGraphRoute } from './graph-route.js';
@@ -29,6 +31,8 @@ export interface HttpServer {
   readonly port: number;
   /** the fastify instance, for hooks and plugins of your own */
   readonly fastify: FastifyInstance;
+  /** endpoint and call queries (monitoring.md section 8), the same object as the mock server's */
+  readonly monitoring: MemoryMonitor;
   /** resolves when every step and model is started; rejects with the first start-up error */
   ready(): Promise<void>;
   /** graceful shutdown (http.md, "Graceful shutdown"); a second call returns the same promise */
@@ -46,14 +50,15 @@ const FLUSH_MS = 2000;
  * while it loads) and resolve once listening and, unless `waitUntilReady: false`, ready.
  */
 export async function serve(graph: Graph, options: ServeOptions = {}): Promise<HttpServer> {
-  if (!(graph instanceof Graph)) {
+  if (!isGraph(graph)) {
     throw new SgError('SG_ERR_INVALID_OPTION', `serve: graph must be a Graph (createGraph()), got ${describe(graph)}`, {
       details: { field: 'graph' },
     });
   }
   const o = resolveServeOptions(options);
   const logger = loggerOf(o.logger);
-  const runtime = new GraphRuntime(graph, { logger, maxConcurrency: o.maxConcurrency });
+  const monitoring = createMonitor(graph, o.tracking);
+  const runtime = new GraphRuntime(graph, { logger, maxConcurrency: o.maxConcurrency, monitor: monitoring });
   const ctx = new HttpContext(runtime, o);
   let fastify: FastifyInstance | undefined;
   try {
@@ -64,7 +69,7 @@ export async function serve(graph: Graph, options: ServeOptions = {}): Promise<H
     await runtime.close({ graceMs: 0 });
     throw listenError(err, o);
   }
-  const app = new ServedGraph(fastify, ctx);
+  const app = new ServedGraph(fastify, ctx, monitoring);
   if (o.waitUntilReady) {
     try {
       await runtime.ready;
@@ -85,6 +90,7 @@ class ServedGraph implements HttpServer {
   constructor(
     readonly fastify: FastifyInstance,
     private readonly ctx: HttpContext,
+    readonly monitoring: MemoryMonitor,
   ) {
     const address = fastify.server.address() as AddressInfo;
     this.port = address.port;
