@@ -9,7 +9,7 @@ class MyClassifier extends ModelSelector {
     this.models = [...(params.models ?? [])];
   }
 
-  select(event, availableModels) {
+  select(event) {
     const wanted = event.body.models;
     if (Array.isArray(wanted) && wanted.every((m) => this.models.includes(m))) return wanted;
     return [];
@@ -23,7 +23,11 @@ const runner = new ModelRunnerStep({
   modelRunnerSelector: 'MyClassifier', // the seed's spelling; modelSelector is the same option
   modelSelectorParameters: { models: ['endpoint-1', 'endpoint-2'] },
 });
-runner.addModel({ endpointName: 'endpoint-1', modelClass: `${models}#FinanceModel`, executionMechanism: 'thread_pool' });
+runner.addModel({
+  endpointName: 'endpoint-1',
+  modelClass: `${models}#FinanceModel`,
+  executionMechanism: 'thread_pool',
+});
 runner.addModel({
   endpointName: 'endpoint-2',
   modelClass: `${models}#TravelModel`,

@@ -12,7 +12,13 @@ class AddTwo extends Model {
 }
 
 const runner = new ModelRunnerStep({ name: 'runner' });
-runner.addModel({ endpointName: 'm1', modelClass: AddOne, executionMechanism: 'naive', inputPath: 'n', resultPath: 'out' });
+runner.addModel({
+  endpointName: 'm1',
+  modelClass: AddOne,
+  executionMechanism: 'naive',
+  inputPath: 'n',
+  resultPath: 'out',
+});
 runner.addModel({ endpointName: 'm2', modelClass: AddTwo, executionMechanism: 'asyncio', inputPath: 'n' });
 
 const graph = createGraph();

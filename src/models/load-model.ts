@@ -45,11 +45,9 @@ export async function loadInlineModel(
         model = new cls(options as never);
       } catch (err) {
         if (err instanceof SgError) throw err;
-        throw new SgError(
-          'SG_ERR_MODEL_LOAD',
-          `${who}: constructing ${def.classLabel} failed: ${errorText(err)}`,
-          { cause: err },
-        );
+        throw new SgError('SG_ERR_MODEL_LOAD', `${who}: constructing ${def.classLabel} failed: ${errorText(err)}`, {
+          cause: err,
+        });
       }
     }
     const m = implementedMethods(model);
@@ -68,11 +66,7 @@ export async function loadInlineModel(
       await model.load();
     } catch (err) {
       if (err instanceof SgError) throw err;
-      throw new SgError(
-        'SG_ERR_MODEL_LOAD',
-        `${who}: load() failed: ${errorText(err)}`,
-        { cause: err },
-      );
+      throw new SgError('SG_ERR_MODEL_LOAD', `${who}: load() failed: ${errorText(err)}`, { cause: err });
     }
     return model;
   } catch (err) {

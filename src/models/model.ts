@@ -9,7 +9,14 @@ const BASE_METHOD = Symbol.for('servegraph.Model.baseMethod');
 const MODEL_BRAND = Symbol.for('servegraph.Model');
 const OPTION_KEYS = new Set(['name', 'modelParameters', 'modelArtifact', 'inputPath', 'resultPath']);
 
-const READ_ONLY = ['name', 'modelParameters', 'modelArtifact', 'invocationArtifact', 'inputPath', 'resultPath'] as const;
+const READ_ONLY = [
+  'name',
+  'modelParameters',
+  'modelArtifact',
+  'invocationArtifact',
+  'inputPath',
+  'resultPath',
+] as const;
 
 const silent: ModelLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -73,7 +80,8 @@ export class Model<In = unknown, Out = unknown> {
     this.inputPath = parsePath(options.inputPath, this.name, 'inputPath');
     this.resultPath = parsePath(options.resultPath, this.name, 'resultPath');
     // read-only at run time too: assigning one throws a TypeError (ESM code is strict)
-    for (const k of READ_ONLY) Object.defineProperty(this, k, { writable: false, configurable: true, enumerable: true });
+    for (const k of READ_ONLY)
+      Object.defineProperty(this, k, { writable: false, configurable: true, enumerable: true });
   }
 
   /** The mechanism this copy runs in; set before load(). */

@@ -276,7 +276,10 @@ export class RunnerProcessor implements Processor {
     let error = o.ok ? undefined : { code: o.error.code, message: o.error.message };
     if (aborted) {
       const why = reason instanceof SgError ? reason : undefined;
-      error = { code: why?.code ?? error?.code ?? 'SG_ERR_CLIENT_CLOSED', message: why?.message ?? error?.message ?? String(reason) };
+      error = {
+        code: why?.code ?? error?.code ?? 'SG_ERR_CLIENT_CLOSED',
+        message: why?.message ?? error?.message ?? String(reason),
+      };
     }
     const started = r.call.startedAt;
     monitor.record({

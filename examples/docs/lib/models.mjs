@@ -15,7 +15,10 @@ export class TravelModel extends Model {
     this.currency = this.modelParameters.currency ?? 'EUR';
   }
   predict(input) {
-    return { answer: `trip to ${input.q} from 120 ${this.currency}`, where: process.send ? 'child process' : 'main process' };
+    return {
+      answer: `trip to ${input.q} from 120 ${this.currency}`,
+      where: process.send ? 'child process' : 'main process',
+    };
   }
 }
 
