@@ -23,6 +23,8 @@ export interface Outlet {
  */
 export interface Processor {
   process(ev: Event, out: Outlet): void | Promise<void>;
+  /** the step handles stream end markers itself (a Collector); others let them pass untouched */
+  readonly takesEndMarkers?: boolean;
   /** emit what the step holds (open batches) at once: the server is closing */
   flush?(): void;
   /** release timers and resources: the server has closed */
@@ -35,6 +37,8 @@ export interface CompileContext {
   readonly logger: Logger;
   /** resolve a class reference (graph.md section 12) for step `step`; `what` names it in errors */
   resolve(ref: string, step: string | undefined, what: string): Promise<unknown>;
+  /** the graph's streaming switch, as the server read it (streaming.md) */
+  readonly streaming: { readonly enabled: boolean; readonly maxBufferedChunks: number };
   /** where model calls are recorded (monitoring.md section 4) */
   readonly monitor?: CallSink;
 }

@@ -350,6 +350,7 @@ export class Graph {
         step: step.name,
       });
     }
+    step._checkAttach(this);
   }
 
   private attach(step: AnyStep): void {

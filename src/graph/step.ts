@@ -145,6 +145,19 @@ export class Step<In = unknown, Out = unknown> {
   /** @internal Checks of this step within its graph, run by graph.validate() (e.g. Choice needs a downstream step). */
   _validateInGraph(_graph: Graph): void {}
 
+  /** @internal Whether this step produces a stream (streaming.md, "Declaring a streaming step"). */
+  _streams(): boolean {
+    return this.streaming;
+  }
+
+  /** @internal What the streaming rules need to know of this step's kind. */
+  _streamRole(): 'collector' | 'batch' | 'flatMap' | 'runner' | undefined {
+    return undefined;
+  }
+
+  /** @internal Streaming checks of the step itself (a runner's models: SG_ERR_STREAM_PARALLEL, SG_ERR_STREAM_MECHANISM). */
+  _checkStreaming(): void {}
+
   /** @internal Model endpoint names this step holds (a ModelRunnerStep's), for graph-wide uniqueness. */
   _endpointNames(): string[] {
     return [];

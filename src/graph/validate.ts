@@ -1,5 +1,6 @@
 import { SgError } from '../errors/index.js';
 import type { Graph } from './graph.js';
+import { checkStreamingRules } from './streaming-rules.js';
 
 /** The whole-graph checks of graph.md section 13, in the order that page gives. */
 export function validateGraph(graph: Graph): void {
@@ -107,6 +108,8 @@ export function validateGraph(graph: Graph): void {
   }
   // 6, 7: step-kind checks (Choice, ModelRunnerStep)
   for (const step of graph._steps.values()) step._validateInGraph(graph);
+  // 8. the streaming rules, while streaming is enabled
+  if (graph._streaming.enabled) checkStreamingRules(graph);
 }
 
 /** A loop along the edges, as the list of steps on it, or undefined. */

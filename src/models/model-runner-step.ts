@@ -131,6 +131,10 @@ export class ModelRunnerStep extends Step<unknown, unknown> {
     return this._endpoints.map((e) => e.name);
   }
 
+  override _streamRole(): 'runner' {
+    return 'runner';
+  }
+
   override _canHandleErrors(): boolean {
     return false;
   }

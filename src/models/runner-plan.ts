@@ -2,6 +2,7 @@ import type { CompileContext } from '../engine/processor.js';
 import { describe, errorText, SgError } from '../errors/index.js';
 import type { ModelExecutor } from '../executors/executor.js';
 import type { EndpointDefinition } from '../monitoring/types.js';
+import { artifactFile } from './artifacts/model-artifact.js';
 import type { EndpointDef, ModelDef } from './endpoint.js';
 import { buildExecutors } from './executor-factory.js';
 import type { ModelRunnerStep } from './model-runner-step.js';
@@ -124,6 +125,15 @@ async function makeSelector(step: ModelRunnerStep, ctx: CompileContext): Promise
 
 function endpointDefinition(t: Target, step: string): EndpointDefinition {
   const a = t.entry.modelArtifact as { kind?: string; key?: string; modelUrl?: string } | undefined;
+  // the artifact's inputs and outputs are the defaults of addModel's (model-runner.md section 1, ModelArtifact)
+  type Schema = { inputs?: readonly string[]; outputs?: readonly string[] };
+  const side = (x: unknown): Schema | undefined =>
+    (x as { kind?: string } | undefined)?.kind === 'llm-prompt'
+      ? (x as { modelArtifact?: Schema }).modelArtifact
+      : (x as Schema | undefined);
+  const schema = side(t.entry.modelArtifact) ?? side(t.def.artifact);
+  const inputs = t.def.inputs ?? schema?.inputs;
+  const outputs = t.def.outputs ?? schema?.outputs;
   return {
     name: t.name,
     step,
@@ -132,8 +142,8 @@ function endpointDefinition(t: Target, step: string): EndpointDefinition {
     modelClass: t.def.classLabel,
     executionMechanism: t.def.mechanism,
     labels: { ...t.endpoint.labels },
-    inputs: t.def.inputs ?? null,
-    outputs: t.def.outputs ?? null,
+    inputs: inputs === undefined ? null : [...inputs],
+    outputs: outputs === undefined ? null : [...outputs],
     artifact:
       a === undefined
         ? null
@@ -141,7 +151,7 @@ function endpointDefinition(t: Target, step: string): EndpointDefinition {
             kind: a.kind === 'llm-prompt' ? 'llm-prompt' : 'model',
             key: a.key ?? '',
             modelUrl: a.modelUrl ?? null,
-            path: null,
+            path: artifactFile(a),
           },
     creationStrategy: t.endpoint.creationStrategy,
   };

@@ -127,9 +127,27 @@ export class MemoryMonitor implements CallSink {
     return { ...this.endpoint(name) };
   }
 
-  async stats(name: string, options: { window?: string } = {}): Promise<EndpointStats> {
+  async stats(name: string, options: { window?: string; uid?: string } = {}): Promise<EndpointStats> {
     const e = this.endpoint(name);
     this.requireTracking();
+    if (options.uid !== undefined) {
+      if (typeof options.uid !== 'string' || !/^[0-9a-f]{32}$/.test(options.uid)) {
+        throw new SgError(
+          'SG_ERR_MONITOR_QUERY',
+          `uid must be 32 lowercase hex characters, got '${String(options.uid)}'`,
+          {
+            details: { parameter: 'uid' },
+          },
+        );
+      }
+      // kept in memory: only the current record exists
+      if (options.uid !== e.uid) {
+        throw new SgError('SG_ERR_ENDPOINT_NOT_FOUND', `endpoint '${name}' has no record with uid '${options.uid}'`, {
+          endpoint: name,
+          details: { uid: options.uid },
+        });
+      }
+    }
     return computeStats(name, e.uid, options.window ?? '15m', this.rows.get(name) ?? [], e.lastRequestAt);
   }
 

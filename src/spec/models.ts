@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import { checkName } from '../graph/names.js';
-import { ModelArtifact } from '../models/artifacts/model-artifact.js';
+import { ModelArtifact, noteArtifactFile } from '../models/artifacts/model-artifact.js';
 import type { AddModelOptions, AddProxyOptions } from '../models/endpoint.js';
 import { ModelRunnerStep } from '../models/model-runner-step.js';
 import type { AddSharedModelOptions } from '../models/shared-models.js';
@@ -51,7 +51,9 @@ function artifactOf(value: unknown, at: string, baseDir: string): Artifact {
       "'llm-prompt' artifacts need LLMPromptArtifact, which this build does not have yet",
     );
   try {
-    return ModelArtifact.fromJSON(json, { baseDir: dir });
+    const artifact = ModelArtifact.fromJSON(json, { baseDir: dir });
+    if (typeof value === 'string') noteArtifactFile(artifact, value);
+    return artifact;
   } catch (err) {
     if (err instanceof SgError) throw invalidSpec(at, err.message, err);
     throw err;

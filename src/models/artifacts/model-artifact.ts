@@ -98,13 +98,19 @@ export class ModelArtifact {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
       throw new SgError(INVALID, 'a model artifact must be an object', { details: { key: '(no key)', field: '' } });
     }
-    const { kind: _kind, formatVersion, ...rest } = json as Record<string, unknown>;
+    const { kind, formatVersion, ...rest } = json as Record<string, unknown>;
+    const key = typeof rest.key === 'string' ? rest.key : '(no key)';
+    if (kind !== undefined && kind !== 'model') {
+      throw new SgError(INVALID, `model artifact '${key}': kind: expected 'model', got ${JSON.stringify(kind)}`, {
+        details: { key, field: 'kind' },
+      });
+    }
     if (formatVersion !== undefined && formatVersion !== 1) {
       throw new SgError(
         INVALID,
-        `model artifact: formatVersion ${String(formatVersion)} is not supported (this release reads: 1)`,
+        `model artifact '${key}': formatVersion ${String(formatVersion)} is not supported (this release reads: 1)`,
         {
-          details: { key: String(rest.key ?? '(no key)'), field: 'formatVersion' },
+          details: { key, field: 'formatVersion' },
         },
       );
     }
@@ -116,8 +122,23 @@ export class ModelArtifact {
   }
 
   static async load(path: string): Promise<ModelArtifact> {
-    return ModelArtifact.fromJSON(await readArtifactFile(path, INVALID), { baseDir: dirname(resolve(path)) });
+    const a = ModelArtifact.fromJSON(await readArtifactFile(path, INVALID), { baseDir: dirname(resolve(path)) });
+    noteArtifactFile(a, path);
+    return a;
   }
+}
+
+/** The file each artifact was read from, as it was named (monitoring.md section 1: an endpoint's `artifact.path`). */
+const files = new WeakMap<object, string>();
+
+/** @internal Remember that `artifact` was read from `path`. */
+export function noteArtifactFile(artifact: object, path: string): void {
+  files.set(artifact, path);
+}
+
+/** @internal The file `artifact` was read from, or null. */
+export function artifactFile(artifact: object): string | null {
+  return files.get(artifact) ?? null;
 }
 
 Object.defineProperty(ModelArtifact.prototype, BRAND, { value: true });

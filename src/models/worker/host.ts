@@ -10,7 +10,7 @@ import type {
   WireCallContext,
   WorkerToMain,
 } from '../../executors/protocol.js';
-import { isCloneFailure } from '../../executors/protocol.js';
+import { isCloneFailure, RESULT } from '../../executors/protocol.js';
 import { importReference } from '../../registry/references.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../util/logger.js';
 import { ModelArtifact } from '../artifacts/model-artifact.js';
@@ -50,10 +50,11 @@ class Host {
   }
 
   private onMessage(msg: MainToWorker): void {
+    if (Array.isArray(msg)) {
+      this.onCall(msg);
+      return;
+    }
     switch (msg.t) {
-      case 'call':
-        this.onCall(msg);
-        return;
       case 'cancel':
         this.calls.get(msg.id)?.abort(deserializeError(msg.reason));
         return;
@@ -130,32 +131,38 @@ class Host {
   }
 
   private onCall(msg: CallMessage): void {
-    const { id } = msg;
-    const entry = this.models.get(msg.model);
+    const id = msg[1];
+    const entry = this.models.get(msg[2]);
     if (entry === undefined || entry.method === undefined) {
       const err =
         entry === undefined
-          ? new SgError('SG_ERR_MODEL_UNAVAILABLE', `pool '${this.pool}' has no model '${msg.model}'`)
+          ? new SgError('SG_ERR_MODEL_UNAVAILABLE', `pool '${this.pool}' has no model '${msg[2]}'`)
           : new SgError(
               'SG_ERR_PREDICT_NOT_IMPLEMENTED',
-              `model '${msg.model}' implements neither predict nor predictAsync (${this.mechanism})`,
+              `model '${msg[2]}' implements neither predict nor predictAsync (${this.mechanism})`,
               { details: { mechanism: this.mechanism } },
             );
       this.port.send({ t: 'error', id, error: serializeError(err) });
       return;
     }
-    const ctx = new CallContext(this, id, msg.ctx, this.artifact(msg.ctx.artifact));
-    this.calls.set(id, ctx);
+    const extra = msg[8];
+    let ctx: CallContext;
     let out: unknown;
     try {
-      out = entry.method.call(entry.model, msg.input, ctx);
+      ctx = new CallContext(this, id, msg, extra, extra === undefined ? undefined : this.artifact(extra.artifact));
+      out = entry.method.call(entry.model, msg[3], ctx);
     } catch (err) {
       this.fail(id, err);
       return;
     }
     if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
+      // only a call still running can be cancelled: a synchronous one is answered before any cancel arrives
+      this.calls.set(id, ctx);
       (out as PromiseLike<unknown>).then(
-        (v) => this.succeed(id, v, ctx),
+        (v) => {
+          this.calls.delete(id);
+          this.succeed(id, v, ctx);
+        },
         (err) => this.fail(id, err),
       );
     } else {
@@ -164,7 +171,6 @@ class Host {
   }
 
   private succeed(id: number, value: unknown, ctx: CallContext): void {
-    this.calls.delete(id);
     if (value !== null && typeof value === 'object' && Symbol.asyncIterator in value) {
       const err = new SgError(
         'SG_ERR_STREAM_UNDECLARED',
@@ -175,7 +181,7 @@ class Host {
       return;
     }
     try {
-      this.port.send({ t: 'result', id, value });
+      this.port.send([RESULT, id, value]);
     } catch (err) {
       if (!isCloneFailure(err)) {
         this.port.send({ t: 'error', id, error: serializeError(err) });
@@ -233,15 +239,16 @@ class CallContext implements ModelCallContext {
   constructor(
     private readonly host: Host,
     private readonly id: number,
-    wire: WireCallContext,
+    msg: CallMessage,
+    extra: Pick<WireCallContext, 'batch' | 'trace'> | undefined,
     readonly artifact: Artifact | undefined,
   ) {
-    this.endpointName = wire.endpointName;
-    this.step = wire.step;
-    this.eventId = wire.eventId;
-    this.path = wire.path;
-    this.batch = wire.batch;
-    this.trace = wire.trace;
+    this.endpointName = msg[4];
+    this.step = msg[5];
+    this.eventId = msg[6];
+    this.path = msg[7];
+    this.batch = extra?.batch;
+    this.trace = extra?.trace;
   }
 
   get signal(): AbortSignal {
