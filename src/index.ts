@@ -30,6 +30,7 @@ export { createMockServer, MockServer, type MockServerOptions } from './server/m
 export type { TestStream } from './server/test-stream.js';
 export { Batch, type BatchOptions } from './steps/batch.js';
 export { Choice, type ChoiceOptions } from './steps/choice.js';
+export { Collector, type CollectorOptions } from './steps/collector.js';
 export { Filter, type FilterOptions } from './steps/filter.js';
 export { FlatMap, type FlatMapOptions } from './steps/flat-map.js';
 export { MapStep } from './steps/map-step.js';

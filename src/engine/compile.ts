@@ -19,7 +19,7 @@ export async function compileGraph(
   const processors = new Map<string, Processor>();
   for (const step of graph._steps.values()) {
     await step._resolve(ctx);
-    processors.set(step.name, step._processor(ctx) ?? defaultProcessor(step));
+    processors.set(step.name, step._processor(ctx) ?? defaultProcessor(step, ctx));
   }
 
   const nodes = new Map<string, Node>();
@@ -71,7 +71,7 @@ function reachingSet(graph: Graph, responder: string | undefined): Set<string> {
 }
 
 /** A user step (graph.md section 8): its `do` called like a MapStep handler. */
-function defaultProcessor(step: AnyStep): Processor {
+function defaultProcessor(step: AnyStep, ctx: CompileContext): Processor {
   if (!hasOwnDo(step)) {
     throw new SgError(
       'SG_ERR_INVALID_CLASS',
@@ -81,5 +81,5 @@ function defaultProcessor(step: AnyStep): Processor {
       },
     );
   }
-  return callProcessor(step, step.do, step);
+  return callProcessor(step, step.do, step, ctx.streaming);
 }

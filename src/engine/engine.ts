@@ -3,6 +3,7 @@ import { SgError, toStepError } from '../errors/index.js';
 import type { Event } from './event.js';
 import type { Outlet, Processor } from './processor.js';
 import { ReplySlot } from './reply-slot.js';
+import { type StreamState, streamOf } from './stream.js';
 
 /**
  * A step as the engine runs it. Error handlers get one node per step they handle, because whether a
@@ -91,6 +92,11 @@ export class Engine {
 
   /** Run one step on one event; its token is released when the step has finished with it. */
   run(node: Node, ev: Event): void {
+    if (ev.stream !== undefined) this.runChunk(node, ev);
+    else this.runPlain(node, ev);
+  }
+
+  private runPlain(node: Node, ev: Event): void {
     const owner = ev._owner;
     let pending: void | Promise<void>;
     try {
@@ -116,6 +122,13 @@ export class Engine {
   /** `ev` failed at `node`: its error handler takes it, else the request fails (or, off the reply path, it is logged). */
   fail(node: Node, ev: Event, raw: unknown): void {
     const err = toStepError(raw, node.stepName);
+    const stream = ev.stream === undefined ? undefined : streamOf(ev);
+    if (stream !== undefined) {
+      // a chunk failed: the whole stream fails, and the event the producer received goes to the error route
+      if (stream.failure !== undefined) return;
+      stream.fail(err, node.stepName);
+      ev = stream.origin;
+    }
     const handler = node.isHandler ? undefined : node.handler;
     if (handler !== undefined) {
       ev._setError(err, node.stepName);
@@ -133,8 +146,68 @@ export class Engine {
     }
   }
 
+  /**
+   * A chunk event or end marker at `node` (streaming.md, "Ordering"): one chunk of a stream at a time per
+   * step, in order; an end marker passes the step untouched (but after the stream's earlier chunks) unless
+   * the step takes end markers (a Collector); chunks of a failed stream are dropped.
+   */
+  private runChunk(node: Node, ev: Event): void {
+    const stream = streamOf(ev);
+    if (stream === undefined) {
+      this.runPlain(node, ev);
+      return;
+    }
+    const queue = stream.gates.get(node);
+    if (queue !== undefined) {
+      queue.push(ev);
+      return;
+    }
+    stream.gates.set(node, []);
+    this.stepChunk(node, ev, stream);
+  }
+
+  private stepChunk(node: Node, ev: Event, stream: StreamState): void {
+    const owner = ev._owner;
+    const next = () => {
+      owner.release();
+      const queue = stream.gates.get(node);
+      const following = queue?.shift();
+      if (following !== undefined) this.stepChunk(node, following, stream);
+      else stream.gates.delete(node);
+    };
+    if (stream.failure !== undefined) {
+      next();
+      return;
+    }
+    if (ev.stream!.last && node.proc.takesEndMarkers !== true) {
+      try {
+        this.dispatch(node, ev, node.outs);
+      } catch (err) {
+        this.fail(node, ev, err);
+      }
+      next();
+      return;
+    }
+    let pending: void | Promise<void>;
+    try {
+      pending = node.proc.process(ev, node);
+    } catch (err) {
+      this.fail(node, ev, err);
+      next();
+      return;
+    }
+    if (pending === undefined) {
+      next();
+      return;
+    }
+    pending.then(next, (err: unknown) => {
+      this.fail(node, ev, err);
+      next();
+    });
+  }
+
   private deliver(node: Node, ev: Event): void {
-    if (this.debug && ev._owner instanceof ReplySlot && ev._owner.decided) {
+    if (this.debug && ev.stream === undefined && ev._owner instanceof ReplySlot && ev._owner.decided) {
       this.logger.debug(
         { eventId: ev.id, step: node.stepName },
         `event ${ev.id}: a later arrival is ignored for the reply`,
@@ -142,7 +215,7 @@ export class Engine {
       return;
     }
     try {
-      ev._owner.reply(ev.body, node.stepName);
+      ev._owner.reply(ev.body, node.stepName, ev);
     } catch (err) {
       // a sink must never throw into the graph; if one does, it is a fault of ours
       this.logger.error({ err, eventId: ev.id }, 'reply delivery failed');

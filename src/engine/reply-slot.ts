@@ -1,5 +1,9 @@
 import type { SgError } from '../errors/index.js';
+import { SgError as SgErrorClass } from '../errors/index.js';
+import type { Event } from './event.js';
 import type { EventOwner, ReplySink } from './owner.js';
+import type { StreamState } from './stream.js';
+import type { StreamDone } from './stream-types.js';
 
 /**
  * The state of one request in the engine: the copies of its events in flight, whether its reply is
@@ -12,6 +16,10 @@ export class ReplySlot implements EventOwner {
   private controller: AbortController | undefined;
   private reason: SgError | undefined;
   private listeners: Array<() => void> | undefined;
+  /** the stream that is the reply, once a chunk reached the responder */
+  private replyStream_: StreamState | undefined;
+  /** its chunks, when the consumer wants the reply whole (test(), JSON over HTTP) */
+  private collected: unknown[] | undefined;
   /** @internal links of the runtime's list of active requests */
   _prev: ReplySlot | undefined = undefined;
   /** @internal */
@@ -51,7 +59,7 @@ export class ReplySlot implements EventOwner {
   }
 
   reply(body: unknown): void {
-    if (this.decided) return;
+    if (this.decided || this.replyStream_ !== undefined) return;
     this.decided = true;
     this.sink.reply(body);
   }
@@ -87,7 +95,48 @@ export class ReplySlot implements EventOwner {
     };
   }
 
+  /**
+   * A chunk or end marker of `stream` reached the responder: the reply streams (streaming.md). The first
+   * stream to reach it is the reply; chunks of other streams, and plain events, are then ignored for it.
+   */
+  replyStream(ev: Event, stream: StreamState): void {
+    if (this.decided) return;
+    if (this.replyStream_ === undefined) {
+      this.replyStream_ = stream;
+      if (this.sink.chunk === undefined) this.collected = [];
+    } else if (this.replyStream_ !== stream) return;
+    const sink = this.sink;
+    if (ev.stream!.last) {
+      this.decided = true;
+      const done = ev.body as StreamDone;
+      if (sink.end !== undefined) sink.end(done, ev);
+      else sink.reply(stream.finish(this.collected!));
+      return;
+    }
+    if (sink.chunk === undefined) {
+      this.collected!.push(ev.body);
+      return;
+    }
+    // the consumer holds the chunk until it has taken it: until then it counts against the stream's buffer
+    const owner = ev._owner;
+    owner.acquire(1);
+    let taken = false;
+    sink.chunk(ev, () => {
+      if (taken) return;
+      taken = true;
+      owner.release();
+    });
+  }
+
   private finish(): void {
+    if (!this.decided && this.replyStream_ !== undefined) {
+      // every copy has finished but the stream never ended at the responder: it failed or was cancelled
+      this.decided = true;
+      this.sink.fail(
+        this.replyStream_.failure ??
+          new SgErrorClass('SG_ERR_INTERNAL', 'the reply stream ended without its end marker'),
+      );
+    }
     if (!this.decided) this.reply(this.noResponder ? { id: this.id } : undefined);
     this.listeners = undefined;
     this.onFinished(this);

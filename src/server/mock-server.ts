@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EventInit } from '../engine/event.js';
+import { consumerGone } from '../engine/stream.js';
 import { SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import { parseOptions, trackingSchema } from '../graph/settings.js';
@@ -8,7 +9,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from '../util/logger.js';
 import { mockEventInit, type TestOptions } from './event-init.js';
 import { createMonitor } from './monitor.js';
 import { GraphRuntime } from './runtime.js';
-import { type TestStream, testStreamOf } from './test-stream.js';
+import { failedTestStream, type TestStream, TestStreamConsumer } from './test-stream.js';
 
 export type MockServerOptions = {
   logLevel?: LogLevel;
@@ -67,25 +68,33 @@ export class MockServer {
   /** Like test(), yielding the streamed chunks of the reply in order (streaming.md, "The mock server"). */
   testStream(path?: string, body?: unknown, options?: TestOptions & { fullEvent?: boolean }): TestStream {
     if (!this._runtime.hasResponder) {
-      return testStreamOf(
-        Promise.reject(
-          new SgError(
-            'SG_ERR_NO_RESPONDER',
-            'testStream() needs a graph with a responder: mark one step with respond()',
-          ),
-        ),
-        '',
+      return failedTestStream(
+        new SgError('SG_ERR_NO_RESPONDER', 'testStream() needs a graph with a responder: mark one step with respond()'),
+        undefined,
       );
     }
     let init: EventInit;
     try {
       init = mockEventInit(path, body, options, true);
     } catch (err) {
-      return testStreamOf(Promise.reject(err), undefined);
+      return failedTestStream(err, undefined);
     }
+    const consumer = new TestStreamConsumer(init.id, options?.fullEvent === true);
     const rt = this._runtime;
-    const reply = rt.isReady ? this.send(init) : rt.ready.then(() => this.send(init));
-    return testStreamOf(reply, init.id);
+    const start = () => {
+      try {
+        rt.admit();
+      } catch (err) {
+        consumer.fail(err as SgError);
+        return;
+      }
+      consumer.onEnd = () => rt.leave();
+      const slot = rt.submit(init, consumer);
+      consumer.cancel = () => slot.cancel(consumerGone());
+    };
+    if (rt.isReady) start();
+    else rt.ready.then(start, (err: unknown) => consumer.fail(err as SgError));
+    return consumer;
   }
 
   /** Stop taking events, let those in flight finish for up to `graceMs` (default 10000), then stop. */

@@ -8,6 +8,7 @@ import { ReplySlot, SlotList } from '../engine/reply-slot.js';
 import { placeError, SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import type { Step } from '../graph/step.js';
+import { checkStreamingRules } from '../graph/streaming-rules.js';
 import type { CallSink } from '../monitoring/types.js';
 import { resolveReference } from '../registry/registry.js';
 
@@ -133,8 +134,11 @@ export class GraphRuntime {
         logger: this.logger,
         resolve: (ref, step, what) => resolveReference(ref, graph.baseDir, step, what),
         monitor: this.monitor,
+        streaming: { ...graph._streaming },
       });
       this.processors = processors;
+      // handlers and classes named by reference are known only now: check the streaming rules for them
+      if (graph._streaming.enabled) checkStreamingRules(graph);
       // shared models first: runners' proxies call into the graph-level executor
       this.sharedStarted = true;
       await graph._shared._start({

@@ -61,6 +61,10 @@ export class Batch extends Step<unknown, unknown[]> {
     this.key = key;
   }
 
+  override _streamRole(): 'batch' {
+    return 'batch';
+  }
+
   override _canHandleErrors(): boolean {
     return false;
   }

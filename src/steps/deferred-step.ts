@@ -53,6 +53,11 @@ export class DeferredStep extends Step<unknown, unknown> {
     await this.inner._resolve(ctx);
   }
 
+  /** Known once the class is imported at start-up (streaming.md: rules for references are checked then). */
+  override _streams(): boolean {
+    return this.inner?._streams() ?? this.streaming;
+  }
+
   override _processor(ctx: CompileContext): Processor {
     const inner = this.inner!;
     const own = inner._processor(ctx);
@@ -66,7 +71,7 @@ export class DeferredStep extends Step<unknown, unknown> {
         },
       );
     }
-    return callProcessor(inner, inner.do, inner);
+    return callProcessor(inner, inner.do, inner, ctx.streaming);
   }
 
   override async _start(): Promise<void> {

@@ -27,6 +27,10 @@ export class FlatMap<In = unknown, T = unknown> extends HandlerStep<In, T, FlatM
     super('FlatMap', ALLOWED, options);
   }
 
+  override _streamRole(): 'flatMap' {
+    return 'flatMap';
+  }
+
   override _canHandleErrors(): boolean {
     return false;
   }

@@ -1,6 +1,6 @@
 import type { CompileContext } from '../engine/processor.js';
 import { describe, SgError } from '../errors/index.js';
-import { rejectUnknownOptions, Step, type StepSpecForm } from '../graph/step.js';
+import { isGeneratorFunction, rejectUnknownOptions, Step, type StepSpecForm } from '../graph/step.js';
 import type { StepContext, StepOptions } from '../graph/types.js';
 
 /** A handler: a function, or a class-reference string naming one (graph.md section 12). */
@@ -51,6 +51,10 @@ export abstract class HandlerStep<In, Out, R> extends Step<In, Out> {
       );
     }
     this.fn = target;
+    // a handler named by reference is known only now: a generator function makes a streaming step
+    if ((this.constructor as typeof HandlerStep).mayStream && this._params.streaming === undefined) {
+      (this as { streaming: boolean }).streaming = isGeneratorFunction(target);
+    }
   }
 
   override _specForm(classRef: (target: unknown, what: string) => string): StepSpecForm {

@@ -1,5 +1,5 @@
 import { callProcessor } from '../engine/invoke.js';
-import type { Processor } from '../engine/processor.js';
+import type { CompileContext, Processor } from '../engine/processor.js';
 import type { StepContext, StepOptions } from '../graph/types.js';
 import { HandlerStep } from './handler-step.js';
 
@@ -17,7 +17,7 @@ export class MapStep<In = unknown, Out = unknown> extends HandlerStep<In, Out, O
     return 'map';
   }
 
-  override _processor(): Processor {
-    return callProcessor(this, this.fn!, undefined);
+  override _processor(ctx: CompileContext): Processor {
+    return callProcessor(this, this.fn!, undefined, ctx.streaming);
   }
 }
