@@ -35,6 +35,8 @@ export interface ModelExecutor {
   readonly name: string;
   start(onLoaded?: (p: { model: string }) => void): Promise<void>;
   call(c: ExecCall): unknown;
+  /** a streaming model's call: its predictStream as an async iterable (executors that can stream) */
+  callStream?(c: ExecCall): AsyncIterable<unknown>;
   close(graceMs: number): Promise<void>;
   readonly queueDepth: number;
 }

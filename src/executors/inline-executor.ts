@@ -3,6 +3,7 @@ import type { ExecCall, ModelExecutor } from './executor.js';
 
 /** What an in-process model looks like to its executor. */
 export type InlineModel = {
+  predictStream?: (input: unknown, ctx: never) => AsyncIterable<unknown>;
   predict(input: unknown, ctx: unknown): unknown;
   predictAsync(input: unknown, ctx: unknown): Promise<unknown>;
   close(): unknown;
@@ -16,6 +17,8 @@ export type InlineModel = {
  */
 export class InlineExecutor implements ModelExecutor {
   private running = 0;
+  /** calls waiting for a slot (dropped ones excluded) */
+  private queued = 0;
   private readonly waiting: Array<{ run: () => void; dropped: boolean }> = [];
   private readonly method: 'predict' | 'predictAsync';
 
@@ -37,7 +40,24 @@ export class InlineExecutor implements ModelExecutor {
   }
 
   get queueDepth(): number {
-    return this.waiting.length;
+    return this.queued;
+  }
+
+  /** A streaming model's call: its predictStream generator, on a private copy of the input. */
+  callStream(c: ExecCall): AsyncIterable<unknown> {
+    const input = copyInput(c.input);
+    const stream = this.model.predictStream!(input, c.makeContext() as never);
+    if (stream === null || typeof stream !== 'object' || typeof stream[Symbol.asyncIterator] !== 'function') {
+      throw new SgError(
+        'SG_ERR_MODEL_FAILED',
+        `endpoint '${c.ctx.endpointName}': predictStream must be an async generator method`,
+        {
+          step: c.ctx.step,
+          endpoint: c.ctx.endpointName,
+        },
+      );
+    }
+    return stream;
   }
 
   async start(): Promise<void> {}
@@ -56,19 +76,34 @@ export class InlineExecutor implements ModelExecutor {
       }
       return r;
     }
-    // over maxConcurrentCalls: wait in FIFO order; a timeout while waiting just leaves the queue
+    // over maxConcurrentCalls: wait in FIFO order. A call no longer wanted while it waits (its timeoutMs
+    // passed, the client left, the server is closing) just leaves the queue: it never starts.
     const entry = { run: () => {}, dropped: false };
+    const drop = () => {
+      if (entry.dropped) return false;
+      entry.dropped = true;
+      this.queued--;
+      return true;
+    };
+    const signal = c.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const p = new Promise<unknown>((resolve, reject) => {
+      const onAbort = () => {
+        if (drop()) reject(signal?.reason);
+      };
       entry.run = () => {
+        signal?.removeEventListener('abort', onAbort);
         try {
           resolve(this.invoke(c));
         } catch (err) {
           reject(err);
         }
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     this.waiting.push(entry);
-    return c.timeoutMs > 0 ? withTimeout(p, c, () => (entry.dropped = true)) : p;
+    this.queued++;
+    return c.timeoutMs > 0 ? withTimeout(p, c, drop) : p;
   }
 
   async close(): Promise<void> {
@@ -113,6 +148,8 @@ export class InlineExecutor implements ModelExecutor {
     this.running--;
     for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
       if (!next.dropped) {
+        next.dropped = true;
+        this.queued--;
         next.run();
         return;
       }

@@ -46,6 +46,10 @@ export class InlineModelExecutor implements ModelExecutor {
     return this.inner!.call(c);
   }
 
+  callStream(c: ExecCall): AsyncIterable<unknown> {
+    return this.inner!.callStream(c);
+  }
+
   async close(): Promise<void> {
     await this.inner?.close();
   }

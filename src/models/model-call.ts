@@ -21,7 +21,11 @@ export class ModelCall implements ExecCall {
     private readonly artifact: Artifact | undefined,
   ) {}
 
+  /** a streamed call's signal is its stream's: it aborts when the stream is cancelled (streaming.md) */
+  streamSignal: AbortSignal | undefined;
+
   get signal(): AbortSignal {
+    if (this.streamSignal !== undefined) return this.streamSignal;
     if (this.timeoutMs === 0) return this.owner.signal;
     if (this.controller === undefined) {
       const c = new AbortController();

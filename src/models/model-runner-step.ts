@@ -7,11 +7,13 @@ import {
   type AddModelOptions,
   type AddProxyOptions,
   type EndpointDef,
+  type ModelDef,
   makeModelEndpoint,
   makeProxyEndpoint,
   workerLoadable,
 } from './endpoint.js';
 import { endpointSpec } from './endpoint-spec.js';
+import { inMemoryTraits } from './model-traits.js';
 import {
   checkPoolResources,
   defaultPoolResources,
@@ -145,6 +147,60 @@ export class ModelRunnerStep extends Step<unknown, unknown> {
 
   override _drawingExtra(): string[] {
     return this._endpoints.map((e) => `${e.name} (${e.kind === 'proxy' ? 'shared_executor' : e.model.mechanism})`);
+  }
+
+  /** A runner holding a streaming model is a streaming step (streaming.md rule 4). */
+  override _streams(): boolean {
+    if (this._plan !== undefined) return this._plan.streams;
+    return this._endpoints.some((e) => this.streamingDef(e) !== undefined);
+  }
+
+  /** Rules 6 and 7 and the mechanism rule of streaming.md, per endpoint. */
+  override _checkStreaming(): void {
+    const streaming = this._endpoints.filter((e) => this.streamingDef(e) !== undefined);
+    if (streaming.length === 0) return;
+    if (this._endpoints.length > 1 && this.modelSelector === undefined) {
+      const names = streaming.map((e) => `'${e.name}'`).join(', ');
+      const others = this._endpoints.length - streaming.length;
+      throw new SgError(
+        'SG_ERR_STREAM_PARALLEL',
+        `runner '${this.name}' holds streaming model${streaming.length > 1 ? 's' : ''} ${names}${others > 0 ? ` and ${others} other model${others > 1 ? 's' : ''}` : ''} but no modelSelector; add a selector that picks one streaming model per event`,
+        { step: this.name, details: { streaming: streaming.map((e) => e.name) } },
+      );
+    }
+    for (const e of streaming) {
+      const def = this.streamingDef(e)!;
+      if (def.mechanism === 'process_pool' || def.mechanism === 'dedicated_process') {
+        throw new SgError(
+          'SG_ERR_STREAM_MECHANISM',
+          `runner '${this.name}', endpoint '${e.name}': a streaming model cannot run in ${def.mechanism}${e.kind === 'proxy' ? ` (shared model '${def.name}')` : ''}; use naive, asyncio or thread_pool`,
+          { step: this.name, endpoint: e.name, details: { mechanism: def.mechanism } },
+        );
+      }
+      if (def.mechanism === 'thread_pool') {
+        throw new SgError(
+          'SG_ERR_STREAM_MECHANISM',
+          `runner '${this.name}', endpoint '${e.name}': streaming from a thread_pool model is not supported by this build yet; use naive or asyncio`,
+          { step: this.name, endpoint: e.name, details: { mechanism: def.mechanism } },
+        );
+      }
+    }
+  }
+
+  /** The model definition of an endpoint whose model streams, else undefined. */
+  private streamingDef(e: EndpointDef): ModelDef | undefined {
+    const target = this._plan?.byName.get(e.name);
+    if (target !== undefined) return target.traits?.streams ? target.def : undefined;
+    let def: ModelDef | undefined;
+    if (e.kind === 'model') def = e.model;
+    else {
+      try {
+        def = this._graph?._shared.find(e, this.name);
+      } catch {
+        return undefined; // reported by the shared-model checks
+      }
+    }
+    return def !== undefined && inMemoryTraits(def)?.streams ? def : undefined;
   }
 
   override _endpointNames(): string[] {

@@ -6,6 +6,7 @@ import { artifactFile } from './artifacts/model-artifact.js';
 import type { EndpointDef, ModelDef } from './endpoint.js';
 import { buildExecutors } from './executor-factory.js';
 import type { ModelRunnerStep } from './model-runner-step.js';
+import { type ModelTraits, modelTraits } from './model-traits.js';
 import { isSelector, isSelectorClass, type ModelSelector } from './selector.js';
 import type { ModelEntry } from './types.js';
 
@@ -19,11 +20,18 @@ export type Target = {
   readonly entry: ModelEntry;
   /** the model's name inside its executor (the endpoint's, or the shared model's) */
   readonly modelName: string;
+  /** what the runner knows of the model's class (undefined: a reference that does not resolve) */
+  readonly traits: ModelTraits | undefined;
 };
 
 /** A runner as it runs: its selector, its endpoints' executors, and their start and close. */
 export class RunnerPlan {
   readonly byName = new Map<string, Target>();
+
+  /** the runner holds a streaming model (streaming.md rule 4): it is a streaming step */
+  get streams(): boolean {
+    return this.targets.some((t) => t.traits?.streams === true);
+  }
 
   private constructor(
     readonly step: ModelRunnerStep,
@@ -45,7 +53,9 @@ export class RunnerPlan {
       resolve: (ref, what) => ctx.resolve(ref, step.name, what),
       logger: ctx.logger,
     });
-    const targets = step._endpoints.map((e): Target => {
+    const resolve = (ref: string, what: string) => ctx.resolve(ref, step.name, what);
+    const targets: Target[] = [];
+    for (const e of step._endpoints) {
       const def = e.kind === 'model' ? e.model : graph._shared.find(e, step.name);
       const executor = e.kind === 'model' ? byModel.get(def.name)! : graph._shared.executorFor(def.name);
       const entry: ModelEntry = Object.freeze({
@@ -56,8 +66,16 @@ export class RunnerPlan {
         labels: Object.freeze({ ...e.labels }),
         modelArtifact: e.kind === 'proxy' ? (e.artifact ?? def.artifact) : def.artifact,
       });
-      return { name: e.name, endpoint: e, def, executor, entry, modelName: def.name };
-    });
+      targets.push({
+        name: e.name,
+        endpoint: e,
+        def,
+        executor,
+        entry,
+        modelName: def.name,
+        traits: await modelTraits(def, resolve),
+      });
+    }
     const selector = await makeSelector(step, ctx);
     return new RunnerPlan(step, targets, Object.freeze(targets.map((t) => t.entry)), selector, all, ctx);
   }

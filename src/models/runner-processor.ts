@@ -10,6 +10,7 @@ import { ModelCall } from './model-call.js';
 import type { ModelRunnerStep } from './model-runner-step.js';
 import { type Failure, failureSlot, runnerError, selectorFailed } from './runner-errors.js';
 import type { RunnerPlan, Target } from './runner-plan.js';
+import { collectModelStream, selectionError, streamModel } from './runner-stream.js';
 import { pickTargets } from './selection.js';
 
 /** How one endpoint's call went. */
@@ -36,6 +37,7 @@ export class RunnerProcessor implements Processor {
   private readonly endpointCount: number;
   private readonly raise: boolean;
   private readonly monitor: CallSink | undefined;
+  private readonly streaming: { readonly enabled: boolean; readonly maxBufferedChunks: number };
 
   constructor(
     runner: ModelRunnerStep,
@@ -46,6 +48,7 @@ export class RunnerProcessor implements Processor {
     this.endpointCount = plan.targets.length;
     this.raise = runner.raiseException;
     this.monitor = ctx.monitor;
+    this.streaming = ctx.streaming;
   }
 
   process(ev: Event, out: Outlet): void | Promise<void> {
@@ -75,6 +78,22 @@ export class RunnerProcessor implements Processor {
   }
 
   private run(ev: Event, out: Outlet, targets: Target[]): void | Promise<void> {
+    if (this.streaming.enabled && this.plan.streams) {
+      const streamer = targets.find((t) => t.traits?.streams);
+      if (streamer !== undefined) {
+        if (targets.length > 1) throw selectionError(this.step, targets);
+        return streamModel({
+          ev,
+          out,
+          target: streamer,
+          step: this.step,
+          endpointCount: this.endpointCount,
+          maxBufferedChunks: this.streaming.maxBufferedChunks,
+          monitor: this.monitor,
+          makeCall: (e, t, input) => this.makeCall(e, t, input, undefined),
+        });
+      }
+    }
     const members = ev.batch !== undefined && ev._owner instanceof BatchSlots ? ev._owner.members : undefined;
     const running: Running[] = [];
     let waits: Promise<void>[] | undefined;
@@ -113,7 +132,8 @@ export class RunnerProcessor implements Processor {
     r.call = this.makeCall(ev, t, input, members);
     let value: unknown;
     try {
-      value = t.executor.call(r.call);
+      // a streaming model without predict, when nothing streams (streaming disabled): collect its stream
+      value = t.traits?.streams && !t.traits.predicts ? collectModelStream(t, r.call) : t.executor.call(r.call);
     } catch (err) {
       this.settle(r, { ok: false, error: modelError(err, this.step, t.name) });
       return r;

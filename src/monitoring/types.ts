@@ -81,6 +81,10 @@ export type CallReport = {
   usage: Usage | undefined;
   input: unknown;
   output: unknown;
+  /** a streamed call: it produced chunks (its record is written when the stream ends) */
+  streamed?: boolean;
+  ttfcMs?: number | null;
+  chunks?: number | null;
 };
 
 /** The endpoint definitions a runner declares when the server starts. */
