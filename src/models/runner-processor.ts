@@ -105,7 +105,8 @@ export class RunnerProcessor implements Processor {
     const finish = () =>
       members === undefined ? this.finishOne(ev, out, running) : this.finishBatch(ev, out, running, members);
     if (waits === undefined) return finish();
-    return Promise.all(waits).then(finish);
+    // one async model (the common case) needs no Promise.all
+    return (waits.length === 1 ? waits[0] : Promise.all(waits)).then(finish);
   }
 
   /** Issue one endpoint's call; a synchronous model's outcome is known at once. */

@@ -21,7 +21,7 @@ function canonical(v: unknown): string {
  */
 export class MemoryMonitor implements CallSink {
   private readonly endpoints = new Map<string, EndpointRecord>();
-  private readonly rows = new Map<string, CallRecord[]>();
+  private readonly rows = new Map<string, RecordRing>();
 
   constructor(
     readonly graph: string,
@@ -100,10 +100,9 @@ export class MemoryMonitor implements CallSink {
         inputs: keepIo ? r.input : null,
         outputs: keepIo ? r.output : null,
       };
-      let list = this.rows.get(r.endpoint);
-      if (list === undefined) this.rows.set(r.endpoint, (list = []));
-      list.push(rec);
-      if (list.length > MAX_CALLS_PER_ENDPOINT) list.splice(0, list.length - MAX_CALLS_PER_ENDPOINT);
+      let ring = this.rows.get(r.endpoint);
+      if (ring === undefined) this.rows.set(r.endpoint, (ring = new RecordRing(MAX_CALLS_PER_ENDPOINT)));
+      ring.push(rec);
     } catch {
       // recording never breaks the event path (monitoring.md section 5)
     }
@@ -119,7 +118,9 @@ export class MemoryMonitor implements CallSink {
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((e) => ({
         ...e,
-        stats: this.enabled ? computeStats(e.name, e.uid, window, this.rows.get(e.name) ?? [], e.lastRequestAt) : null,
+        stats: this.enabled
+          ? computeStats(e.name, e.uid, window, this.rows.get(e.name)?.toArray() ?? [], e.lastRequestAt)
+          : null,
       }));
   }
 
@@ -148,7 +149,7 @@ export class MemoryMonitor implements CallSink {
         });
       }
     }
-    return computeStats(name, e.uid, options.window ?? '15m', this.rows.get(name) ?? [], e.lastRequestAt);
+    return computeStats(name, e.uid, options.window ?? '15m', this.rows.get(name)?.toArray() ?? [], e.lastRequestAt);
   }
 
   /** Latest call records of an endpoint, newest first. */
@@ -171,7 +172,7 @@ export class MemoryMonitor implements CallSink {
         { details: { parameter: 'outcome' } },
       );
     }
-    const rows = (this.rows.get(name) ?? []).filter(
+    const rows = (this.rows.get(name)?.toArray() ?? []).filter(
       (c) => options.outcome === undefined || c.outcome === options.outcome,
     );
     return rows
@@ -210,4 +211,24 @@ export function sampled(eventId: string, rate: number): boolean {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h / 2 ** 32 < rate;
+}
+
+/** The latest call records of an endpoint: a fixed ring, so keeping the last N costs nothing per call. */
+class RecordRing {
+  private readonly items: CallRecord[] = [];
+  private next = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  push(rec: CallRecord): void {
+    if (this.items.length < this.capacity) this.items.push(rec);
+    else this.items[this.next] = rec;
+    this.next = (this.next + 1) % this.capacity;
+  }
+
+  /** Oldest first. */
+  toArray(): CallRecord[] {
+    if (this.items.length < this.capacity) return [...this.items];
+    return [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
+  }
 }
