@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { Choice, createGraph, type Event, MapStep, type MockServer, type StepContext } from '../../src/index.js';
-import { quietServer, rejectsSg, sleep, waitFor } from '../support/core.js';
+import { quietServer, rejectsSg, sleep, useServers, waitFor } from '../support/core.js';
 
 type Body = { nested: { list: number[] }; tag?: string };
-const servers: MockServer[] = [];
-const serve = (g: ReturnType<typeof createGraph>) => {
-  const s = quietServer(g);
-  servers.push(s);
-  return s;
-};
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = useServers();
 
 describe('branches (graph.md section 4)', () => {
   test('the first branch gets the original event, the others deep copies; mutations stay in their branch', async () => {

@@ -15,18 +15,10 @@ import {
   type StepContext,
 } from '../../src/index.js';
 import { resolveReference } from '../../src/registry/registry.js';
-import { quietServer, rejectsSg, throwsSg } from '../support/core.js';
+import { quietServer, rejectsSg, throwsSg, useServers } from '../support/core.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'refs');
-const servers: MockServer[] = [];
-const serve = (g: ReturnType<typeof createGraph>) => {
-  const s = quietServer(g);
-  servers.push(s);
-  return s;
-};
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = useServers();
 
 describe('user-defined steps (graph.md section 8)', () => {
   test('init() runs once before ready, do() serves every event, close() runs at close', async () => {

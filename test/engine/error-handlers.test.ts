@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { createGraph, type Event, Filter, MapStep, type MockServer, SgError } from '../../src/index.js';
-import { mixedLoad, quietServer, rejectsSg, sleep } from '../support/core.js';
+import { mixedLoad, quietServer, rejectsSg, sleep, useServers } from '../support/core.js';
 
 type Body = Record<string, unknown>;
-const servers: MockServer[] = [];
-const serve = (g: ReturnType<typeof createGraph>) => {
-  const s = quietServer(g);
-  servers.push(s);
-  return s;
-};
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = useServers();
 
 /** Fails (asynchronously for odd n) when body.n is a multiple of 3; otherwise adds `parsed: true`. */
 const parse = new MapStep({

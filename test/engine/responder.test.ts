@@ -9,18 +9,10 @@ import {
   type MockServer,
   SgError,
 } from '../../src/index.js';
-import { deferred, mixedLoad, quietServer, rejectsSg, sleep, waitFor } from '../support/core.js';
+import { deferred, mixedLoad, quietServer, rejectsSg, sleep, useServers, waitFor } from '../support/core.js';
 
 type Body = Record<string, unknown>;
-const servers: MockServer[] = [];
-const serve = (g: ReturnType<typeof createGraph>) => {
-  const s = quietServer(g);
-  servers.push(s);
-  return s;
-};
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = useServers();
 
 describe('the reply (graph.md section 3)', () => {
   test('the responder emits: its output is the reply', async () => {

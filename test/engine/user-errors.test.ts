@@ -1,16 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { Choice, createGraph, Filter, FlatMap, MapStep, type MockServer, SgError, Step } from '../../src/index.js';
-import { quietServer, rejectsSg, sleep, waitFor } from '../support/core.js';
+import { quietServer, rejectsSg, sleep, useServers, waitFor } from '../support/core.js';
 
-const servers: MockServer[] = [];
-const serve = (g: ReturnType<typeof createGraph>) => {
-  const s = quietServer(g);
-  servers.push(s);
-  return s;
-};
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = useServers();
 
 describe('an SgError thrown by user code keeps its code, status and details (graph.md section 14)', () => {
   test('from a handler, a rejected promise and a user step do(), with step filled when missing', async () => {

@@ -11,7 +11,7 @@ import {
   type MockServer,
   Step,
 } from '../../src/index.js';
-import { quietServer, throwsSg } from '../support/core.js';
+import { quietServer, throwsSg, useServers } from '../support/core.js';
 
 const inc = (b: number) => b + 1;
 const map = (name: string, handler: (b: never) => unknown = (b) => b) => new MapStep({ name, handler });
@@ -20,15 +20,7 @@ const map = (name: string, handler: (b: never) => unknown = (b) => b) => new Map
 const mark = (name: string) =>
   new MapStep({ name, handler: (b: { trail: string[] }) => ({ trail: [...b.trail, name] }) });
 
-const servers: MockServer[] = [];
-const serve = (g: Graph) => {
-  const s = quietServer(g);
-  servers.push(s);
-  return s;
-};
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = useServers();
 
 describe('createGraph', () => {
   test('defaults and options', () => {

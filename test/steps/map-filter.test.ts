@@ -8,17 +8,9 @@ import {
   type Step,
   type StepContext,
 } from '../../src/index.js';
-import { mixedLoad, quietServer, rejectsSg, sleep, throwsSg } from '../support/core.js';
+import { mixedLoad, quietServer, rejectsSg, sleep, throwsSg, useServers } from '../support/core.js';
 
-const servers: MockServer[] = [];
-const serve = (g: ReturnType<typeof createGraph>) => {
-  const s = quietServer(g);
-  servers.push(s);
-  return s;
-};
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = useServers();
 
 /** A graph `step -> probe(respond)`, where probe answers { body } so that undefined bodies stay visible. */
 function probe(step: Step) {

@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { createMockServer, type Graph, type MockServer, type MockServerOptions, SgError } from '../../src/index.js';
 
 /** Shared helpers of the graph, engine, steps and mock-server tests. */
@@ -8,6 +8,22 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** A mock server that does not log expected failures. */
 export function quietServer(graph: Graph, options: MockServerOptions = {}): MockServer {
   return createMockServer(graph, { logLevel: 'silent', ...options });
+}
+
+/**
+ * Quiet mock servers that are closed after each test: `const serve = useServers();` at the top of a file,
+ * then `serve(graph)` in a test.
+ */
+export function useServers(): (graph: Graph, options?: MockServerOptions) => MockServer {
+  const servers: MockServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return (graph, options) => {
+    const s = quietServer(graph, options);
+    servers.push(s);
+    return s;
+  };
 }
 
 /** Assert that `fn` throws (synchronously) an SgError with `code`; returns it. */
