@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import { Choice, createGraph, type Event, MapStep, type MockServer, type StepContext } from '../../src/index.js';
-import { quietServer, rejectsSg, sleep, useServers, waitFor } from '../support/core.js';
+import { describe, expect, test } from 'vitest';
+import { Choice, createGraph, type Event, MapStep, type StepContext } from '../../src/index.js';
+import { rejectsSg, sleep, useServers, waitFor } from '../support/core.js';
 
 type Body = { nested: { list: number[] }; tag?: string };
 const serve = useServers();

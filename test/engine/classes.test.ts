@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   Batch,
   Choice,
@@ -8,7 +8,6 @@ import {
   Filter,
   FlatMap,
   MapStep,
-  type MockServer,
   registerClass,
   SgError,
   Step,

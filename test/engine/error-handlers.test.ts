@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import { createGraph, type Event, Filter, MapStep, type MockServer, SgError } from '../../src/index.js';
-import { mixedLoad, quietServer, rejectsSg, sleep, useServers } from '../support/core.js';
+import { describe, expect, test } from 'vitest';
+import { createGraph, type Event, Filter, MapStep, SgError } from '../../src/index.js';
+import { mixedLoad, rejectsSg, sleep, useServers } from '../support/core.js';
 
 type Body = Record<string, unknown>;
 const serve = useServers();

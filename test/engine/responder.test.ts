@@ -1,15 +1,6 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import {
-  Choice,
-  createGraph,
-  type Event,
-  Filter,
-  FlatMap,
-  MapStep,
-  type MockServer,
-  SgError,
-} from '../../src/index.js';
-import { deferred, mixedLoad, quietServer, rejectsSg, sleep, useServers, waitFor } from '../support/core.js';
+import { describe, expect, test } from 'vitest';
+import { Choice, createGraph, type Event, Filter, FlatMap, MapStep, SgError } from '../../src/index.js';
+import { deferred, mixedLoad, rejectsSg, sleep, useServers, waitFor } from '../support/core.js';
 
 type Body = Record<string, unknown>;
 const serve = useServers();

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import { Choice, createGraph, Filter, FlatMap, MapStep, type MockServer, SgError, Step } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { Choice, createGraph, Filter, FlatMap, MapStep, SgError, Step } from '../../src/index.js';
 import { quietServer, rejectsSg, sleep, useServers, waitFor } from '../support/core.js';
 
 const serve = useServers();

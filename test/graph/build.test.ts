@@ -1,16 +1,5 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import {
-  Batch,
-  Choice,
-  createGraph,
-  type Event,
-  Filter,
-  FlatMap,
-  Graph,
-  MapStep,
-  type MockServer,
-  Step,
-} from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { Batch, Choice, createGraph, type Event, Filter, FlatMap, Graph, MapStep, Step } from '../../src/index.js';
 import { quietServer, throwsSg, useServers } from '../support/core.js';
 
 const inc = (b: number) => b + 1;

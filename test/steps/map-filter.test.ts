@@ -1,14 +1,6 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import {
-  createGraph,
-  type Event,
-  Filter,
-  MapStep,
-  type MockServer,
-  type Step,
-  type StepContext,
-} from '../../src/index.js';
-import { mixedLoad, quietServer, rejectsSg, sleep, throwsSg, useServers } from '../support/core.js';
+import { describe, expect, test } from 'vitest';
+import { createGraph, type Event, Filter, MapStep, type Step, type StepContext } from '../../src/index.js';
+import { mixedLoad, rejectsSg, sleep, throwsSg, useServers } from '../support/core.js';
 
 const serve = useServers();
 
