@@ -93,3 +93,14 @@ export function unknownModel(w: Where): SgError {
     details: { pool: w.pool },
   });
 }
+
+export function closedDuringStart(step: string, pool: string): SgError {
+  return new SgError(
+    'SG_ERR_SERVER_CLOSED',
+    `step '${step}': pool '${pool}' was closed before its workers were ready`,
+    {
+      step,
+      details: { pool },
+    },
+  );
+}

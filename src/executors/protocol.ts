@@ -2,7 +2,8 @@ import type { SerializedError } from '../errors/serialize.js';
 
 /**
  * The one message protocol between a pool and its workers, for threads (`postMessage`) and child processes
- * (`process.send` with advanced serialization) alike. Every message crosses by structured clone.
+ * (`process.send` with advanced serialization) alike. Every message crosses by structured clone. Messages are
+ * objects tagged by `t`, except the two of every call, `call` and `result`, which are tuples (arrays).
  */
 
 export type PoolMechanism = 'thread_pool' | 'process_pool' | 'dedicated_process';
@@ -46,7 +47,23 @@ export type InitMessage = {
   /** the pool logger's level, for the models' loggers in the worker */
   logLevel?: string;
 };
-export type CallMessage = { t: 'call'; id: number; model: string; input: unknown; ctx: WireCallContext };
+/**
+ * A call, the hot path: a flat tuple rather than an object (no property names to write and read for every call:
+ * measurably cheaper through the process channel). `extra` is present only when one of its fields is set.
+ */
+export type CallMessage = [
+  t: typeof CALL,
+  id: number,
+  model: string,
+  input: unknown,
+  endpointName: string,
+  step: string,
+  eventId: string,
+  path: string,
+  extra?: Pick<WireCallContext, 'batch' | 'trace' | 'artifact'>,
+];
+/** The first item of a call tuple. */
+export const CALL = 0;
 export type CancelMessage = { t: 'cancel'; id: number; reason: SerializedError };
 /** reserved for streaming (flow control of chunks) */
 export type CreditMessage = { t: 'credit'; id: number; n: number };
@@ -59,7 +76,10 @@ export type LoadedMessage = { t: 'loaded'; model: string };
 /** every model of the worker is loaded */
 export type ReadyMessage = { t: 'ready' };
 export type LoadErrorMessage = { t: 'load-error'; model: string; error: SerializedError };
-export type ResultMessage = { t: 'result'; id: number; value: unknown };
+/** A call's output, the hot path: a tuple, like CallMessage. */
+export type ResultMessage = [t: typeof RESULT, id: number, value: unknown];
+/** The first item of a result tuple. */
+export const RESULT = 1;
 export type ErrorMessage = { t: 'error'; id: number; error: SerializedError };
 export type UsageMessage = { t: 'usage'; id: number; usage: unknown };
 /** reserved for streaming */
@@ -80,4 +100,17 @@ export type WorkerToMain =
 export function isCloneFailure(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return err.name === 'DataCloneError' || /could not be cloned/.test(err.message);
+}
+
+/** Encode a call: the tuple form of (id, model, input, ctx). */
+export function callMessage(id: number, model: string, input: unknown, ctx: WireCallContext): CallMessage {
+  const { batch, trace, artifact } = ctx;
+  if (batch === undefined && trace === undefined && artifact === undefined) {
+    return [CALL, id, model, input, ctx.endpointName, ctx.step, ctx.eventId, ctx.path];
+  }
+  const extra: Pick<WireCallContext, 'batch' | 'trace' | 'artifact'> = {};
+  if (batch !== undefined) extra.batch = batch;
+  if (trace !== undefined) extra.trace = trace;
+  if (artifact !== undefined) extra.artifact = artifact;
+  return [CALL, id, model, input, ctx.endpointName, ctx.step, ctx.eventId, ctx.path, extra];
 }

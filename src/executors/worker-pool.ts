@@ -1,9 +1,9 @@
-import { deserializeError, serializeError } from '../errors/serialize.js';
+import { deserializeError, type SerializedError, serializeError } from '../errors/serialize.js';
 import { Fifo } from './fifo.js';
 import { PendingCall as Pending } from './pending-call.js';
 import * as E from './pool-errors.js';
 import type { PoolCall, PoolOptions } from './pool-types.js';
-import { type CallMessage, type InitMessage, isCloneFailure, type WorkerToMain } from './protocol.js';
+import { callMessage, type InitMessage, isCloneFailure, type WorkerToMain } from './protocol.js';
 import type { ExitInfo, Transport } from './transport.js';
 import { defaultEntry, Slot } from './worker-slot.js';
 
@@ -91,22 +91,23 @@ export class WorkerPool {
     const m = this.modelIndex.get(c.model);
     if (m === undefined) return Promise.reject(E.unknownModel(this.where(c)));
     if (this.closing) return Promise.reject(E.serverClosed(this.where(c), c.ctx.eventId, false));
-    if (this.failed || this.noWorkerLeft()) return Promise.reject(E.unavailable(this.where(c)));
+    if (this.failed || (this.givenUp > 0 && this.noWorkerLeft())) return Promise.reject(E.unavailable(this.where(c)));
     if (c.signal?.aborted) return Promise.reject(c.signal.reason);
+    const queue = this.queues[m];
+    // FIFO per model: a free copy takes the call only when no earlier call of that model waits
+    const slot = this.waiting > 0 && queue.hasLive ? undefined : this.freeSlot(m);
+    if (slot === undefined && this.waiting >= this.o.maxQueue) {
+      return Promise.reject(E.overloaded(this.where(c), this.o.maxQueue));
+    }
     const p = new Pending(this.nextId++, m, c.input, c);
     const promise = new Promise<unknown>((resolve, reject) => {
       p.resolve = resolve;
       p.reject = reject;
     });
-    const queue = this.queues[m];
-    const slot = queue.hasLive ? undefined : this.freeSlot(m);
+    this.active++;
     if (slot !== undefined) {
-      this.active++;
       this.dispatch(p, slot);
-    } else if (this.waiting >= this.o.maxQueue) {
-      return Promise.reject(E.overloaded(this.where(c), this.o.maxQueue));
     } else {
-      this.active++;
       p.queued = true;
       this.waiting++;
       queue.push(p);
@@ -133,19 +134,15 @@ export class WorkerPool {
   // ---- start-up and workers ----
 
   private onMessage(slot: Slot, msg: WorkerToMain): void {
+    if (Array.isArray(msg)) {
+      // [RESULT, id, value]
+      this.answered(slot, msg[1], true, msg[2]);
+      return;
+    }
     switch (msg.t) {
-      case 'result':
-      case 'error': {
-        const p = slot.held.get(msg.id);
-        if (p === undefined) return;
-        this.release(slot, p);
-        if (!p.settled) {
-          if (msg.t === 'result') this.settle(p, true, msg.value);
-          else this.settle(p, false, E.modelFailed(this.where(p.c), deserializeError(msg.error)));
-        }
-        this.pumpModel(p.model);
+      case 'error':
+        this.answered(slot, msg.id, false, msg.error);
         return;
-      }
       case 'usage': {
         const p = slot.held.get(msg.id);
         if (p !== undefined && !p.settled && p.c.onUsage) {
@@ -188,6 +185,18 @@ export class WorkerPool {
     }
   }
 
+  /** The worker answered a call it held (maybe one given up already): free its place, settle it, pump. */
+  private answered(slot: Slot, id: number, ok: boolean, payload: unknown): void {
+    const p = slot.held.get(id);
+    if (p === undefined) return;
+    this.release(slot, p);
+    if (!p.settled) {
+      if (ok) this.settle(p, true, payload);
+      else this.settle(p, false, E.modelFailed(this.where(p.c), deserializeError(payload as SerializedError)));
+    }
+    if (this.waiting > 0) this.pumpModel(p.model);
+  }
+
   private onExit(slot: Slot, info: ExitInfo, id: number, wasReady: boolean): void {
     const kind = this.o.kind;
     for (const p of slot.held.values()) {
@@ -218,7 +227,7 @@ export class WorkerPool {
     slot.spawn(this.init);
   }
 
-  private startDone(err: unknown): void {
+  private startDone(err: unknown, closing = false): void {
     const hooks = this.startHooks;
     if (hooks === undefined || this.started || this.failed) return;
     if (err === undefined) {
@@ -227,7 +236,9 @@ export class WorkerPool {
       return;
     }
     this.failed = true;
-    this.failQueued((p) => E.unavailable(this.where(p.c)));
+    this.failQueued((p) =>
+      closing ? E.serverClosed(this.where(p.c), p.c.ctx.eventId, false) : E.unavailable(this.where(p.c)),
+    );
     void Promise.all(this.slots.map((s) => s.transport?.terminate())).then(() => hooks.reject(err));
   }
 
@@ -259,9 +270,8 @@ export class WorkerPool {
     p.slot = slot;
     slot.busy[p.model]++;
     slot.held.set(p.id, p);
-    const msg: CallMessage = { t: 'call', id: p.id, model: p.c.model, input: p.input, ctx: p.c.ctx };
     try {
-      t.send(msg);
+      t.send(callMessage(p.id, p.c.model, p.input, p.c.ctx));
     } catch (err) {
       this.release(slot, p);
       if (isCloneFailure(err)) {
@@ -358,8 +368,7 @@ export class WorkerPool {
   // ---- shut-down ----
 
   private async shutdown(graceMs: number): Promise<void> {
-    if (!this.started && !this.failed)
-      this.startDone(E.serverClosed({ step: this.step, endpoint: '', pool: this.o.name }, '', false));
+    if (!this.started && !this.failed) this.startDone(E.closedDuringStart(this.step, this.o.name), true);
     const deadline = Date.now() + graceMs;
     if (this.active > 0) {
       await new Promise<void>((resolve) => {

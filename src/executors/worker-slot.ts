@@ -55,7 +55,8 @@ export class Slot {
     }
     this.transport = t;
     t.onMessage((msg) => {
-      if (msg.t === 'closed') this.onClosed?.();
+      if (Array.isArray(msg)) this.events.message(this, msg);
+      else if (msg.t === 'closed') this.onClosed?.();
       else {
         if (msg.t === 'loaded') this.loaded++;
         this.events.message(this, msg);
