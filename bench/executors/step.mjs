@@ -56,7 +56,7 @@ function handGraph(n, mechanism) {
           const outs = await Promise.all(names.map(async () => noop(structuredClone(body))));
           if (n === 1) return outs[0];
           const out = {};
-          names.forEach((k, i) => (out[k] = outs[i]));
+          for (let i = 0; i < n; i++) out[names[i]] = outs[i];
           return out;
         };
   const g = createGraph();
