@@ -362,7 +362,8 @@ export class WorkerPool {
   }
 
   private where(c: PoolCall): { step: string; endpoint: string; pool: string } {
-    return { step: c.ctx.step, endpoint: c.model, pool: this.o.name };
+    // the calling endpoint: for a shared model, the proxy (failures are recorded under its name)
+    return { step: c.ctx.step, endpoint: c.ctx.endpointName, pool: this.o.name };
   }
 
   // ---- shut-down ----

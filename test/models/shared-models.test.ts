@@ -331,3 +331,16 @@ describe('finding the shared model', () => {
     expect(threads.size).toBe(2);
   });
 });
+
+describe('failures of a shared worker model', () => {
+  test('name the calling proxy, not the shared model', async () => {
+    const g = createGraph();
+    g.addSharedModel({ name: 'sh', modelClass: ref('Thrower'), executionMechanism: 'thread_pool' });
+    const r = new ModelRunnerStep({ name: 'r' });
+    r.addSharedModelProxy({ endpointName: 'proxy-a', sharedModelName: 'sh' });
+    g.to(r).respond();
+    const err = await rejectsSg(serve(g).test('/', { kind: 'type' }), 'SG_ERR_MODEL_RUNNER');
+    expect(err.endpoint).toBe('proxy-a');
+    expect((err.cause as { endpoint: string }).endpoint).toBe('proxy-a');
+  });
+});
