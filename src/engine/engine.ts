@@ -43,6 +43,9 @@ export class Node implements Outlet {
   }
 }
 
+/** The gate of a step with a chunk inside and none waiting (streams' `gates`). */
+const BUSY: Event[] = [];
+
 /** Runs events through a compiled graph. The core: dispatch, run, fail (graph.md sections 3, 4, 9). */
 export class Engine {
   /** the start steps: every event enters each of them */
@@ -126,7 +129,7 @@ export class Engine {
     if (stream !== undefined) {
       // a chunk failed: the whole stream fails, and the event the producer received goes to the error route
       if (stream.failure !== undefined) return;
-      stream.fail(err, node.stepName);
+      if (stream.fail(err, node.stepName)) return; // a Collector turned it into a partial result
       ev = stream.origin;
     }
     const handler = node.isHandler ? undefined : node.handler;
@@ -157,53 +160,84 @@ export class Engine {
       this.runPlain(node, ev);
       return;
     }
-    const queue = stream.gates.get(node);
+    const gates = stream.gates;
+    const queue = gates.get(node);
     if (queue !== undefined) {
-      queue.push(ev);
+      // a chunk of this stream is inside the step: wait behind it
+      if (queue === BUSY) gates.set(node, [ev]);
+      else queue.push(ev);
       return;
     }
-    stream.gates.set(node, []);
+    gates.set(node, BUSY);
     this.stepChunk(node, ev, stream);
   }
 
+  /**
+   * Handle `ev` at `node`, then the chunks that queued behind it, in order. Chunks handled synchronously go
+   * round this loop; one that finishes later resumes it from its promise. No closure or queue is made
+   * unless a chunk really waits.
+   */
   private stepChunk(node: Node, ev: Event, stream: StreamState): void {
-    const owner = ev._owner;
-    const next = () => {
-      owner.release();
-      const queue = stream.gates.get(node);
-      const following = queue?.shift();
-      if (following !== undefined) this.stepChunk(node, following, stream);
-      else stream.gates.delete(node);
-    };
-    if (stream.failure !== undefined) {
-      next();
-      return;
+    for (;;) {
+      const pending = this.processChunk(node, ev, stream);
+      if (pending !== undefined) {
+        const owner = ev._owner;
+        const failed = ev;
+        pending.then(
+          () => {
+            owner.release();
+            this.nextChunk(node, stream);
+          },
+          (err: unknown) => {
+            this.fail(node, failed, err);
+            owner.release();
+            this.nextChunk(node, stream);
+          },
+        );
+        return;
+      }
+      ev._owner.release();
+      const following = this.dequeue(node, stream);
+      if (following === undefined) return;
+      ev = following;
     }
+  }
+
+  private nextChunk(node: Node, stream: StreamState): void {
+    const following = this.dequeue(node, stream);
+    if (following !== undefined) this.stepChunk(node, following, stream);
+  }
+
+  /** The next chunk waiting at `node`, or undefined after closing the gate. */
+  private dequeue(node: Node, stream: StreamState): Event | undefined {
+    const gates = stream.gates;
+    const queue = gates.get(node);
+    if (queue === undefined || queue === BUSY || queue.length === 0) {
+      gates.delete(node);
+      return undefined;
+    }
+    return queue.shift();
+  }
+
+  /** One chunk or end marker at `node`: its processor's promise when it finishes later, else undefined. */
+  private processChunk(node: Node, ev: Event, stream: StreamState): Promise<void> | undefined {
+    if (stream.failure !== undefined) return undefined; // a chunk of a failed stream is dropped
     if (ev.stream!.last && node.proc.takesEndMarkers !== true) {
       try {
         this.dispatch(node, ev, node.outs);
       } catch (err) {
         this.fail(node, ev, err);
       }
-      next();
-      return;
+      return undefined;
     }
     let pending: void | Promise<void>;
     try {
       pending = node.proc.process(ev, node);
     } catch (err) {
       this.fail(node, ev, err);
-      next();
-      return;
+      return undefined;
     }
-    if (pending === undefined) {
-      next();
-      return;
-    }
-    pending.then(next, (err: unknown) => {
-      this.fail(node, ev, err);
-      next();
-    });
+    return pending === undefined ? undefined : pending;
   }
 
   private deliver(node: Node, ev: Event): void {

@@ -1,5 +1,5 @@
 import type { SgError } from '../errors/index.js';
-import { SgError as SgErrorClass } from '../errors/index.js';
+import { SgError as SgErrorClass, toStepError } from '../errors/index.js';
 import type { Event } from './event.js';
 import type { EventOwner, ReplySink } from './owner.js';
 import type { StreamState } from './stream.js';
@@ -109,8 +109,20 @@ export class ReplySlot implements EventOwner {
     if (ev.stream!.last) {
       this.decided = true;
       const done = ev.body as StreamDone;
-      if (sink.end !== undefined) sink.end(done, ev);
-      else sink.reply(stream.finish(this.collected!));
+      if (sink.end !== undefined) {
+        sink.end(done, ev);
+        return;
+      }
+      // the consumer wants the reply whole: what a default Collector at the responder would emit
+      let whole: unknown;
+      try {
+        whole = stream.finish(this.collected!);
+      } catch (err) {
+        // the producer's collect (or writing at its resultPath) failed: the reply fails, never hangs
+        sink.fail(toStepError(err, stream.step));
+        return;
+      }
+      sink.reply(whole);
       return;
     }
     if (sink.chunk === undefined) {

@@ -14,8 +14,12 @@ export type StreamShape = {
   place(merged: unknown): unknown;
 };
 
-/** Called once when a stream fails or is cancelled (Collectors holding its chunks, the reply). */
-type FailListener = (err: SgError, step: string) => void;
+/**
+ * Called once when a stream fails or is cancelled (Collectors holding its chunks). Returns `true` when it
+ * handles the failure (a Collector with `onStreamError: 'partial'` emits the merge so far): the originating
+ * event then does not go to the error route as well.
+ */
+type FailListener = (err: SgError, step: string) => boolean | undefined;
 
 /**
  * One stream: the chunks one streaming step produces for one input event (streaming.md). It pulls the
@@ -32,7 +36,11 @@ export class StreamState {
   failure: SgError | undefined;
   /** the producer's generator return value, once it has ended */
   summary: unknown;
-  private wake: (() => void) | undefined;
+  /** the producer waits for room downstream */
+  private parked = false;
+  /** ends run()'s promise: resolves (no error) or rejects with the producer's failure; undefined once called */
+  private settle: ((err: SgError | undefined) => void) | undefined;
+  private emit: ((ev: Event) => void) | undefined;
   private iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined;
   private listeners: FailListener[] = [];
   /** per node: the chunk being handled there and those waiting behind it (one chunk at a time per step) */
@@ -65,53 +73,121 @@ export class StreamState {
   }
 
   onFail(listener: FailListener): void {
-    if (this.failure !== undefined) listener(this.failure, this.step);
-    else this.listeners.push(listener);
+    if (this.failure === undefined) this.listeners.push(listener);
   }
 
   /**
    * Pull `source` to its end, emitting a chunk event per item and an end marker after the last. Resolves
    * when the stream has ended, failed or been cancelled; rejects only with the producer's own failure.
+   * It does not wait for a producer that was cancelled to settle (streaming.md, "Cancellation"): a
+   * generator stuck on something that ignores its signal holds neither the request nor the server.
    */
-  async run(source: AsyncIterable<unknown> | Iterator<unknown>, emit: (ev: Event) => void): Promise<void> {
-    const it = (
+  run(source: AsyncIterable<unknown> | Iterator<unknown>, emit: (ev: Event) => void): Promise<void> {
+    this.iterator = (
       Symbol.asyncIterator in (source as object) ? (source as AsyncIterable<unknown>)[Symbol.asyncIterator]() : source
     ) as AsyncIterator<unknown> | Iterator<unknown>;
-    this.iterator = it;
-    try {
-      for (;;) {
-        if (this.buffered >= this.maxBuffered) await new Promise<void>((resolve) => (this.wake = resolve));
-        if (this.failure !== undefined) return;
-        const r = await it.next();
-        if (this.failure !== undefined) return;
-        if (r.done) {
-          this.ended = true;
-          hold(this.endMarker(r.value), emit);
-          return;
-        }
-        // an error chunk fails the stream exactly as if the producer had thrown it
-        if (r.value instanceof Error) throw r.value;
-        this.buffered++;
-        hold(this.chunk(r.value), emit);
-      }
-    } catch (err) {
-      if (this.failure !== undefined) return; // thrown after cancellation: not reported (streaming.md)
-      const e = toStepError(err, this.step);
-      this.fail(e, this.step);
-      throw e;
-    } finally {
+    this.emit = emit;
+    if (this.failure !== undefined) {
+      // cancelled while the handler was still making its iterable
+      this.closeProducer();
       this.offCancel();
+      return Promise.resolve();
     }
+    const done = new Promise<void>((resolve, reject) => {
+      this.settle = (err) => {
+        this.settle = undefined;
+        this.offCancel();
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+    });
+    this.pump();
+    return done;
+  }
+
+  /**
+   * Ask the producer for chunks while there is room downstream. A sync iterator's chunks are handled in
+   * this loop; an async one's `next()` resumes it from `onResult`. No Promise is made here per chunk
+   * besides the generator's own.
+   */
+  private pump(): void {
+    this.parked = false;
+    const it = this.iterator;
+    while (it !== undefined && this.failure === undefined && this.settle !== undefined) {
+      if (this.buffered >= this.maxBuffered) {
+        this.parked = true; // taken() resumes
+        return;
+      }
+      let r: IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
+      try {
+        r = it.next();
+      } catch (err) {
+        this.onError(err);
+        return;
+      }
+      if (r instanceof Promise) {
+        r.then(this.onResult, this.onError);
+        return;
+      }
+      if (typeof (r as { then?: unknown }).then === 'function') {
+        Promise.resolve(r).then(this.onResult, this.onError); // a hand-written iterator's thenable
+        return;
+      }
+      if (!this.handle(r)) return;
+    }
+  }
+
+  private readonly onResult = (r: IteratorResult<unknown>): void => {
+    if (this.handle(r)) this.pump();
+  };
+
+  private readonly onError = (err: unknown): void => {
+    // thrown after cancellation (or after the stream failed elsewhere): not reported (streaming.md)
+    const settle = this.settle;
+    if (this.failure !== undefined || settle === undefined) return;
+    this.settle = undefined; // settled here, not by fail()
+    const e = toStepError(err, this.step);
+    // a Collector that makes a partial result of it handles it; otherwise the producer's event fails with it
+    const handled = this.fail(e, this.step);
+    if (handled) settle(undefined);
+    else settle(e);
+  };
+
+  /** One result of the producer's `next()`; whether to go on pulling. */
+  private handle(r: IteratorResult<unknown>): boolean {
+    if (this.failure !== undefined || this.settle === undefined) return false;
+    if (r.done) {
+      this.ended = true;
+      this.iterator = undefined;
+      try {
+        hold(this.endMarker(r.value), this.emit!);
+      } catch (err) {
+        this.settle?.(toStepError(err, this.step));
+        return false;
+      }
+      this.settle?.(undefined);
+      return false;
+    }
+    // an error chunk fails the stream exactly as if the producer had thrown it
+    if (r.value instanceof Error) {
+      this.onError(r.value);
+      return false;
+    }
+    this.buffered++;
+    try {
+      hold(this.chunk(r.value), this.emit!);
+    } catch (err) {
+      // the chunk could not be passed on (a branch copy failed): the stream fails at the producer
+      this.onError(err);
+      return false;
+    }
+    return true;
   }
 
   /** A chunk event has been taken by every consumer (or dropped): make room for the producer. */
   taken(): void {
     this.buffered--;
-    const w = this.wake;
-    if (w !== undefined && this.buffered < this.maxBuffered) {
-      this.wake = undefined;
-      w();
-    }
+    if (this.parked && this.buffered < this.maxBuffered) this.pump();
   }
 
   /** Cancel the stream: its signal aborts with `reason`, then the producer's generator is closed. */
@@ -119,18 +195,22 @@ export class StreamState {
     this.fail(reason, this.step);
   }
 
-  /** The stream fails at `step`: no more chunks, no end marker; listeners learn of it once. */
-  fail(err: SgError, step: string): void {
-    if (this.failure !== undefined || this.ended) return;
+  /**
+   * The stream fails at `step`: no more chunks, no end marker; listeners learn of it once. Returns whether
+   * a listener handled the failure (then the caller does not route the originating event to the error route).
+   */
+  fail(err: SgError, step: string): boolean {
+    if (this.failure !== undefined || this.ended) return false;
     this.failure = err;
     this.controller.abort(err);
     this.closeProducer();
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
     const listeners = this.listeners;
     this.listeners = [];
-    for (const l of listeners) l(err, step);
+    let handled = false;
+    for (const l of listeners) if (l(err, step) === true) handled = true;
+    // run() resolves now: the producer is not waited for (its later errors are not reported)
+    this.settle?.(undefined);
+    return handled;
   }
 
   private closeProducer(): void {

@@ -15,6 +15,8 @@ export function checkStreamingRules(graph: Graph): void {
   const batchIn = new Map<string, string | undefined>(); // the Batch whose output reaches it without a FlatMap
 
   const label = (s: AnyStep) => (s._streamRole() === 'runner' ? `runner '${s.name}'` : `step '${s.name}'`);
+  // a producer as the messages name it: 'words', or runner 'chat' (streaming.md, "Validation rules")
+  const producerLabel = (s: AnyStep) => (s._streamRole() === 'runner' ? `runner '${s.name}'` : `'${s.name}'`);
   const outStream = (name: string): string | undefined => {
     const s = steps.get(name)!;
     if (s._streams()) return name;
@@ -47,7 +49,7 @@ export function checkStreamingRules(graph: Graph): void {
   for (const name of breadthFirst(graph)) {
     const step = steps.get(name)!;
     const producer = handlers.has(name) ? undefined : inputStream(name);
-    const from = producer === undefined ? '' : label(steps.get(producer)!);
+    const from = producer === undefined ? '' : producerLabel(steps.get(producer)!);
     if (step._streams() && producer !== undefined) {
       throw new SgError(
         'SG_ERR_STREAM_ON_STREAM',
@@ -88,7 +90,7 @@ export function checkStreamingRules(graph: Graph): void {
       if (batch !== undefined) {
         throw new SgError(
           'SG_ERR_STREAM_BATCH',
-          `Batch '${batch}' feeds streaming ${label(step)}: streaming a batch is not supported yet; put a FlatMap between them, or disable streaming`,
+          `Batch '${batch}' feeds streaming step '${name}': streaming a batch is not supported yet; put a FlatMap between them, or disable streaming`,
           { step: name, details: { batch } },
         );
       }

@@ -55,8 +55,10 @@ export class TestStreamConsumer implements ReplySink, TestStream {
 
   end(done: StreamDone, ev?: Event): void {
     if (this.finished) return;
-    this.donePayload = { ...done, id: done.id ?? this.id, chunks: ev === undefined ? done.chunks : this.count };
-    if (this.fullEvent && ev !== undefined) this.items.push({ value: ev });
+    const payload = { ...done, id: done.id ?? this.id, chunks: ev === undefined ? done.chunks : this.count };
+    this.donePayload = payload;
+    // the end marker this consumer sees carries its own done payload (chunks delivered here, after FlatMaps and Filters)
+    if (this.fullEvent && ev !== undefined) this.items.push({ value: endMarkerFor(ev, payload) });
     this.settle();
   }
 
@@ -111,6 +113,15 @@ export class TestStreamConsumer implements ReplySink, TestStream {
     const w = this.waiter;
     this.waiter = undefined;
     w?.();
+  }
+}
+
+/** The end marker as this consumer sees it: its body is the consumer's own done payload. */
+function endMarkerFor(ev: Event, payload: StreamDone): Event {
+  try {
+    return ev.copy({ body: payload });
+  } catch {
+    return ev; // a meta that cannot be copied: the end marker as the producer made it
   }
 }
 

@@ -129,10 +129,11 @@ class CollectorProcessor implements Processor {
     const info = ev.stream as StreamInfo;
     if (info.last) {
       this.end(c);
-      out.emit(this.merged(c, ev.body as StreamDone));
+      // the done payload as this consumer sees it: the chunks that reached this Collector
+      out.emit(this.merged(c, { ...(ev.body as StreamDone), chunks: c.count }));
       return;
     }
-    if (++c.count > this.step.maxChunks) {
+    if (c.count >= this.step.maxChunks) {
       this.limit(
         c,
         new SgError(
@@ -146,6 +147,7 @@ class CollectorProcessor implements Processor {
       );
       return;
     }
+    c.count++;
     const reducer = this.step.reducer;
     if (reducer !== undefined) c.acc = reducer.step(c.acc, ev.body, info);
     else c.chunks.push(ev.body);
@@ -167,15 +169,26 @@ class CollectorProcessor implements Processor {
     this.armIdle(c);
     // a stream that fails anywhere (producer, a per-chunk step, a limit) ends here too
     stream.onFail((err, step) => {
-      if (c.done) return;
+      if (c.done) return false;
       this.end(c);
+      // the request itself is gone (its consumer left, the server closed): nothing to emit for it
+      if (stream.origin._owner.cancelled) return false;
       if (this.step.onStreamError === 'partial') {
-        const ev = this.merged(c, { id: stream.origin.id, chunks: c.count });
-        ev._setError(err, step);
-        out.emit(ev);
-      } else if (step === this.step.name) {
-        out.fail(stream.origin, err); // the Collector's own limit: the originating event fails here
+        // the Collector handles the failure: the merge so far goes on, the event does not also fail
+        try {
+          const ev = this.merged(c, { id: stream.origin.id, chunks: c.count });
+          ev._setError(err, step);
+          out.emit(ev);
+        } catch (mergeErr) {
+          out.fail(stream.origin, mergeErr);
+        }
+        return true;
       }
+      if (step === this.step.name) {
+        out.fail(stream.origin, err); // the Collector's own limit: the originating event fails here
+        return true;
+      }
+      return false;
     });
     return c;
   }
