@@ -34,8 +34,8 @@ const PAGES = {
   'graph.md': '[graphs](graphs.md)',
   'batching.md': '[steps](steps.md#batch)',
   'http.md': '[HTTP](http.md)',
-  'streaming.md': 'streaming (coming)',
-  'model-runner.md': 'models (coming)',
+  'streaming.md': '[streaming](streaming.md)',
+  'model-runner.md': '[models](model-runner.md)',
   'llm.md': 'LLMs (coming)',
   'monitoring.md': 'monitoring (coming)',
 };
