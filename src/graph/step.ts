@@ -72,8 +72,11 @@ export class Step<In = unknown, Out = unknown> {
     this._params = params;
   }
 
-  /** Handle one event's input; its return value becomes the body, or is written at `resultPath`. */
-  do(input: In, ctx: StepContext): Out | Promise<Out> {
+  /**
+   * Handle one event's input; its return value becomes the body, or is written at `resultPath`. A generator
+   * method makes a streaming step (streaming.md): what it yields goes downstream as chunks.
+   */
+  do(input: In, ctx: StepContext): Out | Promise<Out> | AsyncGenerator<unknown, unknown> | Generator<unknown, unknown> {
     void input;
     void ctx;
     throw new SgError(
