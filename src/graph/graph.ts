@@ -1,8 +1,10 @@
-import { describe, SgError } from '../errors/index.js';
+import { SgError } from '../errors/index.js';
 import type { PoolResourceOptions } from '../models/pool-resources.js';
 import { type AddSharedModelOptions, SharedModels } from '../models/shared-models.js';
 import { toMermaid } from '../render/mermaid.js';
 import { graphFromFile, graphFromSpec, graphToSpec } from '../spec/index.js';
+import { checkOptions, checkRefs, checkStep } from './arguments.js';
+import { downstream, type Edge, reaches, upstream } from './edges.js';
 import { checkName } from './names.js';
 import {
   checkStreaming,
@@ -12,14 +14,14 @@ import {
   type TrackingOptions,
   trackingSchema,
 } from './settings.js';
-import { isStep, type Step } from './step.js';
+import type { Step } from './step.js';
 import { validateGraph } from './validate.js';
 
 export type GraphOptions = { name?: string; baseDir?: string };
 type AnyStep = Step<unknown, unknown>;
 type StepRef = string | AnyStep;
-/** An edge between two steps, by name; `to` may name a step added later (handler `before`, spec files). */
-export type Edge = { from: string; to: string };
+
+export type { Edge } from './edges.js';
 
 /**
  * A flow graph: steps, the edges between them, error handlers and the responder (graph.md).
@@ -273,16 +275,12 @@ export class Graph {
 
   /** @internal Downstream step names in edge order. */
   _downstream(name: string): string[] {
-    const out: string[] = [];
-    for (const e of this._edges) if (e.from === name) out.push(e.to);
-    return out;
+    return downstream(this._edges, name);
   }
 
   /** @internal Upstream step names. */
   _upstream(name: string): string[] {
-    const out: string[] = [];
-    for (const e of this._edges) if (e.to === name) out.push(e.from);
-    return out;
+    return upstream(this._edges, name);
   }
 
   /** @internal Start steps: no upstream step and not an error handler, in insertion order. */
@@ -293,16 +291,7 @@ export class Graph {
 
   /** @internal Whether `to` can be reached from `from` along edges (handler `before` edges included). */
   _reaches(from: string, to: string): boolean {
-    const seen = new Set<string>();
-    const stack = [from];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      if (n === to) return true;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      for (const e of this._edges) if (e.from === n) stack.push(e.to);
-    }
-    return false;
+    return reaches(this._edges, from, to);
   }
 
   private hasEdge(from: string, to: string): boolean {
@@ -403,41 +392,6 @@ export function isGraph(v: unknown): v is Graph {
 }
 
 /** SG_ERR_INVALID_OPTION unless `v` is a step. */
-function checkStep(v: unknown, where: string): void {
-  if (!isStep(v)) {
-    throw new SgError('SG_ERR_INVALID_OPTION', `${where}: expected a step (a Step instance), got ${describe(v)}`, {
-      details: { field: 'step' },
-    });
-  }
-}
-
-/** SG_ERR_INVALID_OPTION unless `options` is an object holding only `allowed` fields. */
-function checkOptions(options: unknown, where: string, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new SgError('SG_ERR_INVALID_OPTION', `${where}: options must be an object, got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new SgError('SG_ERR_INVALID_OPTION', `${where}: unknown option '${key}' (allowed: ${allowed.join(', ')})`, {
-        details: { field: key },
-      });
-    }
-  }
-}
-
-/** SG_ERR_INVALID_OPTION unless `value` is a step name or a Step (or, with `many`, an array of them). */
-function checkRefs(value: unknown, where: string, field: string, many: boolean): void {
-  if (value === undefined) return;
-  const isRef = (v: unknown) => typeof v === 'string' || isStep(v);
-  if (isRef(value) || (many && Array.isArray(value) && value.every(isRef))) return;
-  throw new SgError(
-    'SG_ERR_INVALID_OPTION',
-    `${where}: ${field} must be a step name or a Step${many ? ', or an array of them' : ''}, got ${describe(value)}`,
-    { details: { field } },
-  );
-}
-
-/** Create an empty flow graph (graph.md section 1). */
 export function createGraph(options: GraphOptions = {}): Graph {
   return new Graph(options);
 }
