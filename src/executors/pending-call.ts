@@ -1,3 +1,4 @@
+import type { PoolStream } from './pool-stream.js';
 import type { PoolCall } from './pool-types.js';
 import type { Slot } from './worker-slot.js';
 
@@ -10,6 +11,8 @@ export class PendingCall {
   /** after a running call was given up: replaces its worker if it is still busy with it */
   stuckTimer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  /** a streamed call: where its chunks go */
+  stream: PoolStream | undefined = undefined;
   resolve!: (v: unknown) => void;
   reject!: (e: unknown) => void;
 
@@ -20,4 +23,20 @@ export class PendingCall {
     public input: unknown,
     readonly c: PoolCall,
   ) {}
+
+  /** A chunk of a streamed call from its worker. */
+  chunk(value: unknown): void {
+    if (!this.settled) this.stream?.push(value);
+  }
+
+  /** Usage reported by the model: to the caller's onUsage; returns what onUsage threw, if it did. */
+  usage(usage: unknown): unknown {
+    if (this.settled || !this.c.onUsage) return undefined;
+    try {
+      this.c.onUsage(usage);
+    } catch (err) {
+      return err ?? new Error('onUsage threw');
+    }
+    return undefined;
+  }
 }

@@ -60,12 +60,14 @@ export type CallMessage = [
   step: string,
   eventId: string,
   path: string,
-  extra?: Pick<WireCallContext, 'batch' | 'trace' | 'artifact'>,
+  extra?: CallExtra,
 ];
+/** The optional part of a call; `credit`: a streamed call, with its initial window of chunks. */
+export type CallExtra = Pick<WireCallContext, 'batch' | 'trace' | 'artifact'> & { credit?: number };
 /** The first item of a call tuple. */
 export const CALL = 0;
 export type CancelMessage = { t: 'cancel'; id: number; reason: SerializedError };
-/** reserved for streaming (flow control of chunks) */
+/** a streamed call: the main side took `n` more chunks, the worker may send `n` more */
 export type CreditMessage = { t: 'credit'; id: number; n: number };
 export type CloseMessage = { t: 'close' };
 export type MainToWorker = InitMessage | CallMessage | CancelMessage | CreditMessage | CloseMessage;
@@ -82,7 +84,7 @@ export type ResultMessage = [t: typeof RESULT, id: number, value: unknown];
 export const RESULT = 1;
 export type ErrorMessage = { t: 'error'; id: number; error: SerializedError };
 export type UsageMessage = { t: 'usage'; id: number; usage: unknown };
-/** reserved for streaming */
+/** one chunk of a streamed call */
 export type ChunkMessage = { t: 'chunk'; id: number; value: unknown };
 /** every model's `close()` has run */
 export type ClosedMessage = { t: 'closed' };
@@ -102,13 +104,20 @@ export function isCloneFailure(err: unknown): boolean {
   return err.name === 'DataCloneError' || /could not be cloned/.test(err.message);
 }
 
-/** Encode a call: the tuple form of (id, model, input, ctx). */
-export function callMessage(id: number, model: string, input: unknown, ctx: WireCallContext): CallMessage {
+/** Encode a call: the tuple form of (id, model, input, ctx); `credit` makes it a streamed call. */
+export function callMessage(
+  id: number,
+  model: string,
+  input: unknown,
+  ctx: WireCallContext,
+  credit?: number,
+): CallMessage {
   const { batch, trace, artifact } = ctx;
-  if (batch === undefined && trace === undefined && artifact === undefined) {
+  if (batch === undefined && trace === undefined && artifact === undefined && credit === undefined) {
     return [CALL, id, model, input, ctx.endpointName, ctx.step, ctx.eventId, ctx.path];
   }
-  const extra: Pick<WireCallContext, 'batch' | 'trace' | 'artifact'> = {};
+  const extra: CallExtra = {};
+  if (credit !== undefined) extra.credit = credit;
   if (batch !== undefined) extra.batch = batch;
   if (trace !== undefined) extra.trace = trace;
   if (artifact !== undefined) extra.artifact = artifact;

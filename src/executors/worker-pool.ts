@@ -2,10 +2,11 @@ import { deserializeError, type SerializedError, serializeError } from '../error
 import { Fifo } from './fifo.js';
 import { PendingCall as Pending } from './pending-call.js';
 import * as E from './pool-errors.js';
+import { PoolStream, STREAM_WINDOW, type StreamControl } from './pool-stream.js';
 import type { PoolCall, PoolOptions } from './pool-types.js';
 import { callMessage, type InitMessage, isCloneFailure, type WorkerToMain } from './protocol.js';
 import type { ExitInfo, Transport } from './transport.js';
-import { defaultEntry, Slot } from './worker-slot.js';
+import { defaultEntry, leastBusy, Slot } from './worker-slot.js';
 
 export type { PoolCall, PoolCallContext, PoolOptions } from './pool-types.js';
 export type { PoolModelSpec } from './protocol.js';
@@ -88,31 +89,44 @@ export class WorkerPool {
   }
 
   call(c: PoolCall): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => this.submit(c, resolve, reject, undefined));
+  }
+
+  /**
+   * A streaming model's call (streaming.md): its predictStream in a worker, as an async iterable of its
+   * chunks. Queued, admitted, timed and cancelled like `call`; it holds its place until the stream ends.
+   */
+  callStream(c: PoolCall): AsyncIterable<unknown> {
+    const s = new PoolStream(this.streamControl);
+    this.submit(c, s.resolve, s.reject, s);
+    return s;
+  }
+
+  private submit(c: PoolCall, resolve: (v: unknown) => void, reject: (e: unknown) => void, s?: PoolStream): void {
     const m = this.modelIndex.get(c.model);
-    if (m === undefined) return Promise.reject(E.unknownModel(this.where(c)));
-    if (this.closing) return Promise.reject(E.serverClosed(this.where(c), c.ctx.eventId, false));
-    if (this.failed || (this.givenUp > 0 && this.noWorkerLeft())) return Promise.reject(E.unavailable(this.where(c)));
-    if (c.signal?.aborted) return Promise.reject(c.signal.reason);
-    const queue = this.queues[m];
     // FIFO per model: a free copy takes the call only when no earlier call of that model waits
-    const slot = this.waiting > 0 && queue.hasLive ? undefined : this.freeSlot(m);
-    if (slot === undefined && this.waiting >= this.o.maxQueue) {
-      return Promise.reject(E.overloaded(this.where(c), this.o.maxQueue));
+    const free = m === undefined || (this.waiting > 0 && this.queues[m].hasLive) ? undefined : this.freeSlot(m);
+    const refused = this.refusal(c, m, free);
+    if (refused !== undefined || m === undefined) {
+      reject(refused);
+      return;
     }
     const p = new Pending(this.nextId++, m, c.input, c);
-    const promise = new Promise<unknown>((resolve, reject) => {
-      p.resolve = resolve;
-      p.reject = reject;
-    });
+    p.resolve = resolve;
+    p.reject = reject;
+    if (s !== undefined) {
+      p.stream = s;
+      s.call = p;
+    }
     this.active++;
-    if (slot !== undefined) {
-      this.dispatch(p, slot);
+    if (free !== undefined) {
+      this.dispatch(p, free);
     } else {
       p.queued = true;
       this.waiting++;
-      queue.push(p);
+      this.queues[m].push(p);
     }
-    if (p.settled) return promise;
+    if (p.settled) return;
     if (c.timeoutMs !== undefined && c.timeoutMs > 0) {
       const ms = c.timeoutMs;
       p.timer = setTimeout(() => this.giveUp(p, E.timedOut(this.where(c), ms)), ms);
@@ -122,8 +136,24 @@ export class WorkerPool {
       p.onAbort = () => this.giveUp(p, signal.reason);
       signal.addEventListener('abort', p.onAbort, { once: true });
     }
-    return promise;
   }
+
+  /** Why a new call is refused (unknown model, pool closed or failed, call aborted, queue full), if it is. */
+  private refusal(c: PoolCall, m: number | undefined, free: Slot | undefined): unknown {
+    if (m === undefined) return E.unknownModel(this.where(c));
+    if (this.closing) return E.serverClosed(this.where(c), c.ctx.eventId, false);
+    if (this.failed || (this.givenUp > 0 && this.noWorkerLeft())) return E.unavailable(this.where(c));
+    if (c.signal?.aborted) return c.signal.reason;
+    if (free === undefined && this.waiting >= this.o.maxQueue) return E.overloaded(this.where(c), this.o.maxQueue);
+    return undefined;
+  }
+
+  private readonly streamControl: StreamControl = {
+    credit: (p, n) => {
+      if (!p.settled && p.slot?.held.has(p.id)) p.slot.post({ t: 'credit', id: p.id, n });
+    },
+    cancel: (p, reason) => this.giveUp(p, reason),
+  };
 
   /** Refuse new calls, let calls in flight finish within graceMs, fail the rest, close the models, stop. */
   close(graceMs: number): Promise<void> {
@@ -143,15 +173,12 @@ export class WorkerPool {
       case 'error':
         this.answered(slot, msg.id, false, msg.error);
         return;
+      case 'chunk':
+        slot.held.get(msg.id)?.chunk(msg.value);
+        return;
       case 'usage': {
-        const p = slot.held.get(msg.id);
-        if (p !== undefined && !p.settled && p.c.onUsage) {
-          try {
-            p.c.onUsage(msg.usage);
-          } catch (err) {
-            this.o.logger.warn({ pool: this.o.name, err }, 'onUsage threw');
-          }
-        }
+        const err = slot.held.get(msg.id)?.usage(msg.usage);
+        if (err !== undefined) this.o.logger.warn({ pool: this.o.name, err }, 'onUsage threw');
         return;
       }
       case 'loaded':
@@ -250,19 +277,7 @@ export class WorkerPool {
 
   /** A ready worker whose copy of model m has room: the least busy one. */
   private freeSlot(m: number): Slot | undefined {
-    const max = this.maxCalls[m];
-    let best: Slot | undefined;
-    for (const s of this.slots) {
-      if (s.state !== 'ready' || s.busy[m] >= max) continue;
-      if (
-        best === undefined ||
-        s.busy[m] < best.busy[m] ||
-        (s.busy[m] === best.busy[m] && s.held.size < best.held.size)
-      ) {
-        best = s;
-      }
-    }
-    return best;
+    return leastBusy(this.slots, m, this.maxCalls[m]);
   }
 
   private dispatch(p: Pending, slot: Slot): void {
@@ -271,7 +286,7 @@ export class WorkerPool {
     slot.busy[p.model]++;
     slot.held.set(p.id, p);
     try {
-      t.send(callMessage(p.id, p.c.model, p.input, p.c.ctx));
+      t.send(callMessage(p.id, p.c.model, p.input, p.c.ctx, p.stream === undefined ? undefined : STREAM_WINDOW));
     } catch (err) {
       this.release(slot, p);
       if (isCloneFailure(err)) {
@@ -321,24 +336,10 @@ export class WorkerPool {
     }
     this.settle(p, false, reason);
     const slot = p.slot;
-    const t = slot?.transport;
-    if (slot === undefined || t === undefined || !slot.held.has(p.id)) return;
-    try {
-      t.send({ t: 'cancel', id: p.id, reason: serializeError(reason) });
-    } catch {
-      // the worker is going away: its exit handles the rest
-    }
+    if (slot?.transport === undefined || !slot.held.has(p.id)) return;
+    slot.post({ t: 'cancel', id: p.id, reason: serializeError(reason) });
     if (!watchStuck) return;
-    p.stuckTimer = setTimeout(() => {
-      p.stuckTimer = undefined;
-      if (slot.transport !== t || !slot.held.has(p.id)) return;
-      this.o.logger.warn(
-        { pool: this.o.name, worker: slot.index, id: t.id },
-        'worker stuck on a given-up call; replacing it',
-      );
-      slot.kill(`terminated (stuck on a call ${STUCK_AFTER_MS} ms after it was given up)`);
-    }, STUCK_AFTER_MS);
-    p.stuckTimer.unref();
+    slot.watchStuck(p, STUCK_AFTER_MS, this.o.logger, this.o.name);
   }
 
   private settle(p: Pending, ok: boolean, value: unknown): void {

@@ -1,6 +1,7 @@
+import type { Logger } from 'pino';
 import type { PendingCall } from './pending-call.js';
 import { ProcessTransport } from './process-transport.js';
-import type { InitMessage, WorkerToMain } from './protocol.js';
+import type { InitMessage, MainToWorker, WorkerToMain } from './protocol.js';
 import { ThreadTransport } from './thread-transport.js';
 import type { ExitInfo, Transport } from './transport.js';
 
@@ -73,6 +74,28 @@ export class Slot {
     t.send(init);
   }
 
+  /** Send a message to the current worker; a worker going away is not an error here (its exit is handled). */
+  post(msg: MainToWorker): void {
+    try {
+      this.transport?.send(msg);
+    } catch {
+      // the worker is going away: its exit handles the rest
+    }
+  }
+
+  /** After call p was given up: replace the worker (and warn) if it still holds p `ms` later. */
+  watchStuck(p: PendingCall, ms: number, logger: Logger, pool: string): void {
+    const t = this.transport;
+    if (t === undefined) return;
+    p.stuckTimer = setTimeout(() => {
+      p.stuckTimer = undefined;
+      if (this.transport !== t || !this.held.has(p.id)) return;
+      logger.warn({ pool, worker: this.index, id: t.id }, 'worker stuck on a given-up call; replacing it');
+      this.kill(`terminated (stuck on a call ${ms} ms after it was given up)`);
+    }, ms);
+    p.stuckTimer.unref();
+  }
+
   /** Stop the current worker now; `why` goes into the failures of the calls it held. */
   kill(why: string): void {
     this.killedFor = why;
@@ -102,6 +125,22 @@ export class Slot {
     }
     await t.terminate();
   }
+}
+
+/** A ready worker whose copy of model m has fewer than `max` calls: the least busy one. */
+export function leastBusy(slots: readonly Slot[], m: number, max: number): Slot | undefined {
+  let best: Slot | undefined;
+  for (const s of slots) {
+    if (s.state !== 'ready' || s.busy[m] >= max) continue;
+    if (
+      best === undefined ||
+      s.busy[m] < best.busy[m] ||
+      (s.busy[m] === best.busy[m] && s.held.size < best.held.size)
+    ) {
+      best = s;
+    }
+  }
+  return best;
 }
 
 /** servegraph's compiled host entry; from the TypeScript sources (tests), the one in dist/. */

@@ -115,6 +115,17 @@ export class PoolExecutor implements ModelExecutor {
     });
   }
 
+  callStream(c: ExecCall): AsyncIterable<unknown> {
+    return this.pool.callStream({
+      model: c.model,
+      input: c.input,
+      ctx: { ...c.ctx, artifact: c.artifactJson() },
+      signal: c.signal,
+      timeoutMs: c.timeoutMs,
+      onUsage: (u: unknown) => c.onUsage(u),
+    });
+  }
+
   close(graceMs: number): Promise<void> {
     return this.pool.close(graceMs);
   }

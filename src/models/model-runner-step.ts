@@ -177,13 +177,6 @@ export class ModelRunnerStep extends Step<unknown, unknown> {
           { step: this.name, endpoint: e.name, details: { mechanism: def.mechanism } },
         );
       }
-      if (def.mechanism === 'thread_pool') {
-        throw new SgError(
-          'SG_ERR_STREAM_MECHANISM',
-          `runner '${this.name}', endpoint '${e.name}': streaming from a thread_pool model is not supported by this build yet; use naive or asyncio`,
-          { step: this.name, endpoint: e.name, details: { mechanism: def.mechanism } },
-        );
-      }
     }
   }
 

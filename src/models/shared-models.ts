@@ -203,13 +203,28 @@ class ForwardingExecutor implements ModelExecutor {
   async start(): Promise<void> {}
 
   call(c: ExecCall): unknown {
+    return this.started(c).call(c);
+  }
+
+  callStream(c: ExecCall): AsyncIterable<unknown> {
+    const t = this.started(c);
+    if (t.callStream === undefined) {
+      throw new SgError('SG_ERR_STREAM_MECHANISM', `shared model of endpoint '${c.ctx.endpointName}' cannot stream`, {
+        step: c.ctx.step,
+        endpoint: c.ctx.endpointName,
+      });
+    }
+    return t.callStream(c);
+  }
+
+  private started(c: ExecCall): ModelExecutor {
     if (this.target === undefined) {
       throw new SgError('SG_ERR_MODEL_UNAVAILABLE', `shared model of endpoint '${c.ctx.endpointName}' is not started`, {
         step: c.ctx.step,
         endpoint: c.ctx.endpointName,
       });
     }
-    return this.target.call(c);
+    return this.target;
   }
 
   async close(): Promise<void> {}

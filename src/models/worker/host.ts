@@ -16,6 +16,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from '../../util/logger.js';
 import { ModelArtifact } from '../artifacts/model-artifact.js';
 import { implementedMethods, isModelClass, type Model } from '../model.js';
 import type { Artifact, ModelCallContext, ModelLogger } from '../types.js';
+import { HostStream } from './host-stream.js';
 
 /** How a worker talks to its pool: the thread's parentPort or the child process's IPC channel. */
 export type HostPort = {
@@ -27,6 +28,8 @@ type Loaded = {
   model: Model;
   /** predict, or predictAsync when only that is implemented; undefined for a streaming-only model */
   method: ((input: unknown, ctx: ModelCallContext) => unknown) | undefined;
+  /** predictStream, when implemented */
+  stream: ((input: unknown, ctx: ModelCallContext) => unknown) | undefined;
 };
 
 /**
@@ -40,6 +43,7 @@ export function runHost(port: HostPort): void {
 class Host {
   private readonly models = new Map<string, Loaded>();
   private readonly calls = new Map<number, CallContext>();
+  private readonly streams = new Map<number, HostStream>();
   private step = '';
   private pool = '';
   private mechanism: PoolMechanism = 'thread_pool';
@@ -56,7 +60,12 @@ class Host {
     }
     switch (msg.t) {
       case 'cancel':
+        // the signal first, then the generator's return() (a paused stream resumes to close it)
         this.calls.get(msg.id)?.abort(deserializeError(msg.reason));
+        this.streams.get(msg.id)?.poke();
+        return;
+      case 'credit':
+        this.streams.get(msg.id)?.grant(msg.n);
         return;
       case 'init':
         void this.init(msg);
@@ -65,7 +74,6 @@ class Host {
         void this.close();
         return;
       default:
-        // 'credit': reserved for streaming
         return;
     }
   }
@@ -127,19 +135,25 @@ class Host {
       );
     }
     const method = impl.predict ? model.predict : impl.predictAsync ? model.predictAsync : undefined;
-    return { model, method: method as Loaded['method'] };
+    const stream = impl.predictStream ? (model.predictStream as Loaded['stream']) : undefined;
+    return { model, method: method as Loaded['method'], stream };
   }
 
   private onCall(msg: CallMessage): void {
     const id = msg[1];
     const entry = this.models.get(msg[2]);
-    if (entry === undefined || entry.method === undefined) {
+    const streamed = msg[8]?.credit !== undefined;
+    if (streamed && entry?.stream !== undefined) {
+      void this.onStream(msg, entry.stream.bind(entry.model));
+      return;
+    }
+    if (entry === undefined || entry.method === undefined || streamed) {
       const err =
         entry === undefined
           ? new SgError('SG_ERR_MODEL_UNAVAILABLE', `pool '${this.pool}' has no model '${msg[2]}'`)
           : new SgError(
               'SG_ERR_PREDICT_NOT_IMPLEMENTED',
-              `model '${msg[2]}' implements neither predict nor predictAsync (${this.mechanism})`,
+              `model '${msg[2]}' implements ${streamed ? 'no predictStream' : 'neither predict nor predictAsync'} (${this.mechanism})`,
               { details: { mechanism: this.mechanism } },
             );
       this.port.send({ t: 'error', id, error: serializeError(err) });
@@ -170,6 +184,47 @@ class Host {
     }
   }
 
+  /** A streamed call: the model's predictStream, its chunks sent under the credit the main side grants. */
+  private async onStream(msg: CallMessage, predictStream: (input: unknown, ctx: ModelCallContext) => unknown) {
+    const id = msg[1];
+    const extra = msg[8];
+    let ctx: CallContext;
+    let it: AsyncIterator<unknown, unknown>;
+    try {
+      ctx = new CallContext(this, id, msg, extra, this.artifact(extra?.artifact));
+      const gen = predictStream(msg[3], ctx) as AsyncIterable<unknown> | null;
+      if (gen === null || typeof gen !== 'object' || typeof gen[Symbol.asyncIterator] !== 'function') {
+        throw new SgError(
+          'SG_ERR_MODEL_FAILED',
+          `step '${ctx.step}': model '${ctx.endpointName}': predictStream must be an async generator method`,
+          { step: ctx.step, endpoint: ctx.endpointName },
+        );
+      }
+      it = gen[Symbol.asyncIterator]() as AsyncIterator<unknown, unknown>;
+    } catch (err) {
+      this.fail(id, err);
+      return;
+    }
+    const c = ctx;
+    const stream = new HostStream(extra?.credit ?? 1, () => c.cancelled());
+    this.calls.set(id, c);
+    this.streams.set(id, stream);
+    const end = await stream.run(it, (value) => {
+      try {
+        this.port.send({ t: 'chunk', id, value });
+      } catch (err) {
+        throw isCloneFailure(err) ? notCloneableOut(value, err, c, 'chunk') : err;
+      }
+    });
+    this.streams.delete(id);
+    if (end.ok) {
+      this.calls.delete(id);
+      this.succeed(id, end.value, c);
+    } else {
+      this.fail(id, end.error);
+    }
+  }
+
   private succeed(id: number, value: unknown, ctx: CallContext): void {
     if (value !== null && typeof value === 'object' && Symbol.asyncIterator in value) {
       const err = new SgError(
@@ -187,15 +242,7 @@ class Host {
         this.port.send({ t: 'error', id, error: serializeError(err) });
         return;
       }
-      const found = findUncloneable(value);
-      const type = found?.type ?? String((err as Error).message);
-      const at = found ? `output${found.at}` : 'output';
-      const e = new SgError(
-        'SG_ERR_NOT_CLONEABLE',
-        `step '${ctx.step}': model '${ctx.endpointName}' returned an output that cannot be cloned: ${type} at ${at}`,
-        { step: ctx.step, endpoint: ctx.endpointName, details: { direction: 'out', type, path: at } },
-      );
-      this.port.send({ t: 'error', id, error: serializeError(e) });
+      this.port.send({ t: 'error', id, error: serializeError(notCloneableOut(value, err, ctx, 'output')) });
     }
   }
 
@@ -259,6 +306,11 @@ class CallContext implements ModelCallContext {
     return this.controller.signal;
   }
 
+  /** Once the call was cancelled: why. */
+  cancelled(): { reason: unknown } | undefined {
+    return this.aborted ? { reason: this.reason } : undefined;
+  }
+
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
@@ -273,6 +325,18 @@ class CallContext implements ModelCallContext {
       // usage that cannot be cloned is not reported
     }
   }
+}
+
+/** SG_ERR_NOT_CLONEABLE for a value the model gave back (`what`: 'output' or 'chunk'). */
+function notCloneableOut(value: unknown, err: unknown, ctx: CallContext, what: string): SgError {
+  const found = findUncloneable(value);
+  const type = found?.type ?? String((err as Error).message);
+  const at = found ? `${what}${found.at}` : what;
+  return new SgError(
+    'SG_ERR_NOT_CLONEABLE',
+    `step '${ctx.step}': model '${ctx.endpointName}' ${what === 'chunk' ? 'yielded a chunk' : 'returned an output'} that cannot be cloned: ${type} at ${at}`,
+    { step: ctx.step, endpoint: ctx.endpointName, details: { direction: 'out', type, path: at } },
+  );
 }
 
 function modelLogger(log: {
