@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ReplySink } from '../../engine/owner.js';
 import type { ReplySlot } from '../../engine/reply-slot.js';
 import { SgError } from '../../errors/index.js';
 import { decodeBody } from './body.js';
@@ -8,6 +9,7 @@ import { MAX_TIMER_MS } from './options.js';
 import { sendReply } from './reply.js';
 import { stateOf } from './request-state.js';
 import { eventInitOf } from './request-to-event.js';
+import { negotiate, StreamReply } from './stream-reply.js';
 
 /**
  * Every method and path that no reserved route takes goes to the graph (http.md, "Routes"): admission at
@@ -95,22 +97,36 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
     return !clientGone && !reply.sent;
   };
 
+  const failPlain = (err: SgError): void => {
+    if (!hasResponder) {
+      // a graph without a responder answers 202 whatever happens; its failures are only logged
+      reply.log.warn({ err, code: err.code }, `event ${init.id} failed: ${err.message}`);
+      if (settle()) sendReply(reply, { id: init.id }, 202, options.retryAfterSeconds);
+      return;
+    }
+    if (settle()) sendError(reply, err, options.retryAfterSeconds);
+  };
+  const replyPlain = (body: unknown): void => {
+    if (settle()) sendReply(reply, body, hasResponder ? 200 : 202, options.retryAfterSeconds);
+  };
+  // the Accept table (http.md, "The streamed reply"); a graph without a responder answers 202 whatever it says
+  const wire = hasResponder ? negotiate(request.headers.accept, options.streamFormat) : undefined;
+  const sink: ReplySink =
+    wire === undefined || wire.format === 'json'
+      ? { reply: replyPlain, fail: failPlain }
+      : new StreamReply(reply, init.id, wire.format, wire.explicit, options.heartbeatMs, {
+          plainReply: replyPlain,
+          plainFail: failPlain,
+          // requestTimeoutMs counts to the first chunk of a stream
+          started: () => {
+            if (timer !== undefined) clearTimeout(timer);
+            timer = undefined;
+          },
+        });
+
   let slot: ReplySlot;
   try {
-    slot = runtime.submit(init, {
-      reply(body) {
-        if (settle()) sendReply(reply, body, hasResponder ? 200 : 202, options.retryAfterSeconds);
-      },
-      fail(err) {
-        if (!hasResponder) {
-          // a graph without a responder answers 202 whatever happens; its failures are only logged
-          reply.log.warn({ err, code: err.code }, `event ${init.id} failed: ${err.message}`);
-          if (settle()) sendReply(reply, { id: init.id }, 202, options.retryAfterSeconds);
-          return;
-        }
-        if (settle()) sendError(reply, err, options.retryAfterSeconds);
-      },
-    });
+    slot = runtime.submit(init, sink);
   } catch (err) {
     if (settle()) sendError(reply, internal(err), options.retryAfterSeconds);
     return;
@@ -120,6 +136,7 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
   if (answered) return;
 
   res.once('close', () => {
+    if (timer !== undefined) clearTimeout(timer);
     if (answered || res.writableFinished) return;
     clientGone = true;
     slot.cancel(new SgError('SG_ERR_CLIENT_CLOSED', `the client of request ${init.id} went away before its reply`));
@@ -128,6 +145,7 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
   if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
     // counted from arrival: reading the body is part of the time allowed
     const remainingMs = Math.max(0, timeoutMs - (Date.now() - state.arrivedAt));
+    if (res.writableEnded) return; // a stream that has already ended
     timer = setTimeout(() => {
       slot.cancel(
         new SgError('SG_ERR_TIMEOUT', `no reply within requestTimeoutMs (${timeoutMs} ms)`, {
