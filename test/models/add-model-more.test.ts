@@ -1,35 +1,9 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import {
-  type AddModelOptions,
-  createGraph,
-  Model,
-  type ModelCallContext,
-  ModelRunnerStep,
-  ModelSelector,
-  registerClass,
-} from '../../src/index.js';
+import { createGraph, ModelRunnerStep, registerClass } from '../../src/index.js';
+import { base, Echo, Plus, Sel } from './add-model-fixtures.js';
 import { FIXTURE_FILE, FIXTURES, lines, ref, rejectsSg, runnerGraph, serve, tempDir, throwsSg } from './helpers.js';
-
-class Echo extends Model {
-  override predict(input: unknown, ctx: ModelCallContext) {
-    return { input, endpoint: ctx.endpointName, artifact: ctx.artifact?.key };
-  }
-}
-class Plus extends Model<number, number> {
-  override predict(x: number) {
-    return x + ((this.modelParameters.n as number | undefined) ?? 1);
-  }
-}
-class Sel extends ModelSelector {}
-
-const base = (more: Partial<AddModelOptions> = {}): AddModelOptions => ({
-  endpointName: 'm',
-  modelClass: Echo,
-  executionMechanism: 'naive',
-  ...more,
-});
 
 describe('addModel: modelClass forms and options', () => {
   test('registered name, module#Export (absolute or against baseDir), class and instance all run', async () => {

@@ -6,29 +6,11 @@ import {
   Graph,
   Model,
   ModelArtifact,
-  type ModelCallContext,
   ModelRunnerStep,
   registerClass,
 } from '../../src/index.js';
+import { base, Echo, Plus } from './add-model-fixtures.js';
 import { FIXTURE_FILE, ref, runnerGraph, serve, throwsSg } from './helpers.js';
-
-class Echo extends Model {
-  override predict(input: unknown, ctx: ModelCallContext) {
-    return { input, endpoint: ctx.endpointName, artifact: ctx.artifact?.key };
-  }
-}
-class Plus extends Model<number, number> {
-  override predict(x: number) {
-    return x + ((this.modelParameters.n as number | undefined) ?? 1);
-  }
-}
-
-const base = (more: Partial<AddModelOptions> = {}): AddModelOptions => ({
-  endpointName: 'm',
-  modelClass: Echo,
-  executionMechanism: 'naive',
-  ...more,
-});
 
 describe('addModel: errors', () => {
   test('a missing or unknown executionMechanism is SG_ERR_INVALID_MECHANISM listing the valid ones', () => {
