@@ -1,3 +1,4 @@
+import { LLModel } from './llm/llmodel.js';
 import { Model } from './models/model.js';
 import { ModelRunnerStep } from './models/model-runner-step.js';
 import { registerBuiltin } from './registry/registry.js';
@@ -18,5 +19,6 @@ for (const [name, target] of Object.entries({
   Collector,
   ModelRunnerStep,
   Model,
+  LLModel,
 }))
   registerBuiltin(name, target);

@@ -7,6 +7,19 @@ export { SgError, type SgErrorOptions } from './errors/sg-error.js';
 export { createGraph, Graph, type GraphOptions } from './graph/graph.js';
 export { Step } from './graph/step.js';
 export type { PathOption, StepContext, StepOptions } from './graph/types.js';
+export type { ChatMessage, ContentPart, FinishReason } from './llm/chat.js';
+export { LLModel, type LLMStreamSummary } from './llm/llmodel.js';
+export { LLMPromptArtifact, type LLMPromptArtifactInit, type PromptLegendEntry } from './llm/prompt-artifact.js';
+export type { ProviderOptions } from './llm/providers/options.js';
+export {
+  type InvokeOptions,
+  type LLMResult,
+  ModelProvider,
+  type ProviderInit,
+  type StreamPart,
+  type TraceContext,
+} from './llm/providers/provider.js';
+export { type RegisterProviderOptions, registerProvider } from './llm/providers/registry.js';
 export { ModelArtifact, type ModelArtifactInit } from './models/artifacts/model-artifact.js';
 export type { AddModelOptions, AddProxyOptions, CreationStrategy } from './models/endpoint.js';
 export { Model } from './models/model.js';

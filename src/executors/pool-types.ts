@@ -12,6 +12,8 @@ export type PoolOptions = {
   models: PoolModelSpec[];
   maxQueue: number;
   logger: Logger;
+  /** LLM provider schemes registered on the main thread: scheme → 'url#Export', or null when a worker cannot import it */
+  providers?: Record<string, string | null>;
   /** the worker's entry module; default: servegraph's compiled host entry for the kind */
   entry?: URL;
 };

@@ -22,6 +22,8 @@ export type PoolModelSpec = {
     inputPath?: string[];
     resultPath?: string[];
   };
+  /** a shared model's proxies: endpoint name → the proxy's artifact (JSON form) */
+  proxies?: Record<string, Record<string, unknown> | null>;
   /** calls one copy takes at once */
   maxConcurrentCalls: number;
 };
@@ -46,6 +48,8 @@ export type InitMessage = {
   models: PoolModelSpec[];
   /** the pool logger's level, for the models' loggers in the worker */
   logLevel?: string;
+  /** LLM provider schemes registered on the main thread: scheme → 'url#Export', or null when not importable */
+  providers?: Record<string, string | null>;
 };
 /**
  * A call, the hot path: a flat tuple rather than an object (no property names to write and read for every call:

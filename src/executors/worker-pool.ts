@@ -47,7 +47,14 @@ export class WorkerPool {
   constructor(o: PoolOptions) {
     this.o = o;
     this.step = o.name.split('/')[0];
-    this.init = { t: 'init', pool: o.name, mechanism: o.mechanism, models: o.models, logLevel: o.logger.level };
+    this.init = {
+      t: 'init',
+      pool: o.name,
+      mechanism: o.mechanism,
+      models: o.models,
+      logLevel: o.logger.level,
+      providers: o.providers,
+    };
     this.maxCalls = new Int32Array(o.models.length);
     o.models.forEach((m, i) => {
       this.modelIndex.set(m.name, i);

@@ -2,6 +2,7 @@ import { describe, SgError } from '../errors/index.js';
 import type { Path } from '../graph/paths.js';
 import type { EndpointDef, ModelDef } from './endpoint.js';
 import { isModel } from './model.js';
+import type { Artifact } from './types.js';
 
 const pathForm = (p: Path) => (p.segments.some((s) => s.includes('.')) ? [...p.segments] : p.text);
 
@@ -26,7 +27,7 @@ export function modelDefSpec(
     modelClass: classRef(def.modelClass, 'modelClass'),
     executionMechanism: def.mechanism,
   };
-  if (def.artifact !== undefined) out.modelArtifact = (def.artifact as { toJSON(): unknown }).toJSON();
+  if (def.artifact !== undefined) out.modelArtifact = artifactSpec(def.artifact);
   if (def.inputPath) out.inputPath = pathForm(def.inputPath);
   if (def.resultPath) out.resultPath = pathForm(def.resultPath);
   if (def.inputs) out.inputs = [...def.inputs];
@@ -36,6 +37,11 @@ export function modelDefSpec(
   if (def.timeoutMs > 0) out.timeoutMs = def.timeoutMs;
   if (def.maxConcurrentCalls !== undefined) out.maxConcurrentCalls = def.maxConcurrentCalls;
   return out;
+}
+
+/** An artifact in a spec file: its JSON form inline (never an in-code apiKey). */
+function artifactSpec(a: Artifact): unknown {
+  return (a as { toJSON(): unknown }).toJSON();
 }
 
 /** The spec-file form of one endpoint of a runner. */
@@ -50,7 +56,7 @@ export function endpointSpec(
       : {
           executionMechanism: 'shared_executor',
           ...(e.sharedModelName ? { sharedModelName: e.sharedModelName } : {}),
-          ...(e.artifact ? { modelArtifact: (e.artifact as { toJSON(): unknown }).toJSON() } : {}),
+          ...(e.artifact ? { modelArtifact: artifactSpec(e.artifact) } : {}),
         };
   if (Object.keys(e.labels).length > 0) out.labels = { ...e.labels };
   if (e.creationStrategy !== 'inplace') out.modelEndpointCreationStrategy = e.creationStrategy;

@@ -3,7 +3,7 @@ import { checkName } from '../graph/names.js';
 import { type Path, parsePath } from '../graph/paths.js';
 import type { PathOption } from '../graph/types.js';
 import { splitReference } from '../registry/references.js';
-import { registeredNameOf, workerReference } from '../registry/registry.js';
+import { lookupRegistered, registeredNameOf, workerReference } from '../registry/registry.js';
 import { ModelArtifact } from './artifacts/model-artifact.js';
 import { isModel, isModelClass, type Model } from './model.js';
 import { type Artifact, type ExecutionMechanism, MECHANISMS, type ModelOptions, WORKER_MECHANISMS } from './types.js';
@@ -55,6 +55,10 @@ export type ModelDef = {
   modelParameters: Record<string, unknown>;
   timeoutMs: number;
   maxConcurrentCalls: number | undefined;
+  /** outputs given to a class that fixes its own (LLModel): replaced, and warned about at start-up */
+  outputsReplaced?: readonly string[];
+  /** a shared model's proxies, endpoint name → artifact (set when the graph starts) */
+  proxies?: ReadonlyMap<string, Artifact | undefined>;
 };
 
 /** An endpoint of a runner: a model of its own, or a proxy of a shared model. */
@@ -268,6 +272,22 @@ export function makeModelDef(
       );
     }
   }
+  // a class's own checks of its parameters and outputs (LLModel), when the class is known without importing
+  const target = (typeof cls === 'string' ? lookupRegistered(cls) : isModel(cls) ? cls.constructor : cls) as
+    | {
+        _checkParameters?: (p: Record<string, unknown>, endpoint: string, step?: string) => void;
+        _fixedOutputs?: readonly string[];
+      }
+    | undefined;
+  if (typeof target?._checkParameters === 'function')
+    target._checkParameters((params ?? {}) as Record<string, unknown>, name, step);
+  let outputs = stringList(o.outputs, 'outputs', step, name);
+  let outputsReplaced: string[] | undefined;
+  if (Array.isArray(target?._fixedOutputs)) {
+    const fixed = [...target._fixedOutputs];
+    if (outputs !== undefined && outputs.join('\u0000') !== fixed.join('\u0000')) outputsReplaced = outputs;
+    outputs = fixed;
+  }
   const timeoutMs = o.timeoutMs ?? 0;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)
     throw invalidOption(step, name, 'timeoutMs', 'a number >= 0', timeoutMs);
@@ -283,7 +303,8 @@ export function makeModelDef(
     inputPath: parsePath(o.inputPath, step ?? name, 'inputPath') ?? (isModel(cls) ? cls.inputPath : undefined),
     resultPath: parsePath(o.resultPath, step ?? name, 'resultPath') ?? (isModel(cls) ? cls.resultPath : undefined),
     inputs: stringList(o.inputs, 'inputs', step, name),
-    outputs: stringList(o.outputs, 'outputs', step, name),
+    outputs,
+    outputsReplaced,
     modelParameters: (params as Record<string, unknown> | undefined) ?? {},
     timeoutMs,
     maxConcurrentCalls: mcc as number | undefined,

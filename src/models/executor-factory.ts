@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { ExecCall, ModelExecutor } from '../executors/executor.js';
 import { InlineExecutor } from '../executors/inline-executor.js';
 import { WorkerPool } from '../executors/worker-pool.js';
+import { workerProviderRefs } from '../llm/providers/registry.js';
+import { wireArtifact } from './artifacts/any-artifact.js';
 import type { ModelDef } from './endpoint.js';
 import { loadInlineModel } from './load-model.js';
 import { implementedMethods } from './model.js';
@@ -82,13 +84,17 @@ export class PoolExecutor implements ModelExecutor {
         options: {
           name: d.name,
           modelParameters: d.modelParameters,
-          modelArtifact:
-            d.artifact === undefined ? undefined : (d.artifact as { toJSON(): Record<string, unknown> }).toJSON(),
+          modelArtifact: d.artifact === undefined ? undefined : wireArtifact(d.artifact),
           inputPath: d.inputPath ? [...d.inputPath.segments] : undefined,
           resultPath: d.resultPath ? [...d.resultPath.segments] : undefined,
         },
+        proxies:
+          d.proxies === undefined
+            ? undefined
+            : Object.fromEntries([...d.proxies].map(([k, a]) => [k, a === undefined ? null : wireArtifact(a)])),
         maxConcurrentCalls: d.maxConcurrentCalls ?? 1,
       })),
+      providers: workerProviderRefs(baseDir),
     });
   }
 

@@ -62,6 +62,7 @@ export async function loadInlineModel(
     }
     model._mechanism = def.mechanism;
     model._logger = logger;
+    if (def.proxies !== undefined) (model as { _proxies?: unknown })._proxies = def.proxies;
     try {
       await model.load();
     } catch (err) {

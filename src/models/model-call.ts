@@ -1,6 +1,7 @@
 import type { EventOwner } from '../engine/owner.js';
 import type { Usage } from '../engine/stream-types.js';
 import type { ExecCall, ExecContext } from '../executors/executor.js';
+import { wireArtifact } from './artifacts/any-artifact.js';
 import type { Artifact, ModelCallContext } from './types.js';
 
 /**
@@ -61,7 +62,7 @@ export class ModelCall implements ExecCall {
   }
 
   artifactJson(): Record<string, unknown> | undefined {
-    return this.artifact === undefined ? undefined : (this.artifact as { toJSON(): Record<string, unknown> }).toJSON();
+    return this.artifact === undefined ? undefined : wireArtifact(this.artifact);
   }
 
   onUsage(usage: unknown): void {

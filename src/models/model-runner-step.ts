@@ -193,7 +193,8 @@ export class ModelRunnerStep extends Step<unknown, unknown> {
         return undefined; // reported by the shared-model checks
       }
     }
-    return def !== undefined && inMemoryTraits(def)?.streams ? def : undefined;
+    const artifact = e.kind === 'proxy' ? (e.artifact ?? def?.artifact) : def?.artifact;
+    return def !== undefined && inMemoryTraits(def, artifact)?.streams ? def : undefined;
   }
 
   override _endpointNames(): string[] {

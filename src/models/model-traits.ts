@@ -1,5 +1,10 @@
+import { lookupRegistered } from '../registry/registry.js';
 import type { ModelDef } from './endpoint.js';
 import { implementedMethods, isModel } from './model.js';
+import type { Artifact } from './types.js';
+
+/** A class's own rule for whether an endpoint streams (LLModel: its merged invocationConfig.stream). */
+type StreamsWith = (artifact: Artifact | undefined, base: Artifact | undefined) => boolean;
 
 /** What the runner must know of a model's class before calling it: does it stream, can it answer whole, how its chunks merge. */
 export type ModelTraits = {
@@ -10,7 +15,7 @@ export type ModelTraits = {
   readonly collect: ((chunks: unknown[], summary: unknown) => unknown) | undefined;
 };
 
-function traitsOfTarget(target: unknown): ModelTraits | undefined {
+function traitsOfTarget(target: unknown, def: ModelDef, artifact: Artifact | undefined): ModelTraits | undefined {
   const holder = isModel(target)
     ? target
     : typeof target === 'function'
@@ -19,16 +24,22 @@ function traitsOfTarget(target: unknown): ModelTraits | undefined {
   if (holder === undefined || holder === null) return undefined;
   const m = implementedMethods(holder);
   const collect = (holder as { collect?: unknown }).collect;
+  const cls = (isModel(target) ? target.constructor : target) as { _streamsWith?: StreamsWith };
+  const rule = cls._streamsWith;
   return {
-    streams: m.predictStream,
+    streams: typeof rule === 'function' ? rule.call(cls, artifact ?? def.artifact, def.artifact) : m.predictStream,
     predicts: m.predict || m.predictAsync,
     collect: typeof collect === 'function' ? (collect as ModelTraits['collect']) : undefined,
   };
 }
 
-/** Traits known without importing anything: a class or instance given in code. */
-export function inMemoryTraits(def: ModelDef): ModelTraits | undefined {
-  return typeof def.modelClass === 'string' ? undefined : traitsOfTarget(def.modelClass);
+/**
+ * Traits known without importing anything: a class or instance given in code, or a registered name.
+ * `artifact`: the endpoint's (a proxy's own), when it differs from the model's.
+ */
+export function inMemoryTraits(def: ModelDef, artifact?: Artifact): ModelTraits | undefined {
+  const target = typeof def.modelClass === 'string' ? lookupRegistered(def.modelClass) : def.modelClass;
+  return typeof target === 'function' || isModel(target) ? traitsOfTarget(target, def, artifact) : undefined;
 }
 
 /**
@@ -38,10 +49,11 @@ export function inMemoryTraits(def: ModelDef): ModelTraits | undefined {
 export async function modelTraits(
   def: ModelDef,
   resolve: (ref: string, what: string) => Promise<unknown>,
+  artifact?: Artifact,
 ): Promise<ModelTraits | undefined> {
-  if (typeof def.modelClass !== 'string') return traitsOfTarget(def.modelClass);
+  if (typeof def.modelClass !== 'string') return traitsOfTarget(def.modelClass, def, artifact);
   try {
-    return traitsOfTarget(await resolve(def.modelClass, 'modelClass'));
+    return traitsOfTarget(await resolve(def.modelClass, 'modelClass'), def, artifact);
   } catch {
     return undefined; // the executor's start reports the reference's error, with the endpoint named
   }

@@ -1,6 +1,7 @@
 import { describe, SgError } from '../errors/index.js';
 import { checkName } from '../graph/names.js';
 import { type Path, parsePath } from '../graph/paths.js';
+import type { LLMPromptArtifact } from '../llm/prompt-artifact.js';
 import { ModelArtifact } from './artifacts/model-artifact.js';
 import type { Artifact, ExecutionMechanism, ModelCallContext, ModelLogger, ModelOptions } from './types.js';
 
@@ -74,9 +75,7 @@ export class Model<In = unknown, Out = unknown> {
       );
     }
     this.invocationArtifact = isPromptArtifact(artifact) ? artifact : undefined;
-    this.modelArtifact = isPromptArtifact(artifact)
-      ? (artifact as unknown as { modelArtifact: ModelArtifact }).modelArtifact
-      : artifact;
+    this.modelArtifact = isPromptArtifact(artifact) ? artifact.modelArtifact : (artifact as ModelArtifact | undefined);
     this.inputPath = parsePath(options.inputPath, this.name, 'inputPath');
     this.resultPath = parsePath(options.resultPath, this.name, 'resultPath');
     // read-only at run time too: assigning one throws a TypeError (ESM code is strict)
@@ -130,7 +129,7 @@ Object.defineProperty(Model.prototype, MODEL_BRAND, { value: true });
 Object.defineProperty(Model.prototype.predict, BASE_METHOD, { value: true });
 Object.defineProperty(Model.prototype.predictAsync, BASE_METHOD, { value: true });
 
-function isPromptArtifact(a: unknown): boolean {
+function isPromptArtifact(a: unknown): a is LLMPromptArtifact {
   return a !== null && typeof a === 'object' && (a as { kind?: unknown }).kind === 'llm-prompt';
 }
 

@@ -57,7 +57,10 @@ export class RunnerPlan {
     const targets: Target[] = [];
     for (const e of step._endpoints) {
       const def = e.kind === 'model' ? e.model : graph._shared.find(e, step.name);
-      const executor = e.kind === 'model' ? byModel.get(def.name)! : graph._shared.executorFor(def.name);
+      const executor =
+        e.kind === 'model'
+          ? byModel.get(def.name)!
+          : graph._shared.executorFor(def.name, { endpoint: e.name, artifact: e.artifact ?? def.artifact });
       const entry: ModelEntry = Object.freeze({
         name: e.name,
         endpointName: e.name,
@@ -73,7 +76,7 @@ export class RunnerPlan {
         executor,
         entry,
         modelName: def.name,
-        traits: await modelTraits(def, resolve),
+        traits: await modelTraits(def, resolve, entry.modelArtifact),
       });
     }
     const selector = await makeSelector(step, ctx);
@@ -84,6 +87,14 @@ export class RunnerPlan {
   async start(): Promise<void> {
     const monitor = this.ctx.monitor;
     const names = this.targets.map((t) => t.name);
+    for (const t of this.targets) {
+      if (t.endpoint.kind === 'model' && t.def.outputsReplaced !== undefined) {
+        this.ctx.logger.warn(
+          { step: this.step.name, endpoint: t.name },
+          `endpoint '${t.name}': outputs ${JSON.stringify(t.def.outputsReplaced)} replaced by ${JSON.stringify(t.def.outputs)} (fixed by ${t.def.classLabel})`,
+        );
+      }
+    }
     monitor?.registerEndpoints(
       this.targets.map((t) => endpointDefinition(t, this.step.name)),
       'loading',

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { SgError } from '../errors/index.js';
 import type { ExecCall, ModelExecutor } from '../executors/executor.js';
 import { checkName } from '../graph/names.js';
+import { isShorthand } from './artifacts/model-artifact.js';
 import { type AddModelOptions, type EndpointDef, invalidOption, type ModelDef, makeModelDef } from './endpoint.js';
 import { buildExecutors } from './executor-factory.js';
 import {
@@ -41,12 +42,19 @@ export class SharedModels {
 
   /** @internal the shared models used by proxies in the running server, name → forwarding executor */
   private used = new Map<string, ForwardingExecutor>();
+  /** shared model → its proxies (endpoint name → the proxy's artifact), for the model's proxy map */
+  private proxies = new Map<string, Map<string, Artifact | undefined>>();
   private executors: ModelExecutor[] = [];
 
   /** @internal A runner's proxy asks for its shared model's executor (made when the graph starts). */
-  executorFor(name: string): ModelExecutor {
+  executorFor(name: string, proxy?: { endpoint: string; artifact: Artifact | undefined }): ModelExecutor {
     let ex = this.used.get(name);
     if (ex === undefined) this.used.set(name, (ex = new ForwardingExecutor(`shared/${name}`)));
+    if (proxy !== undefined) {
+      let m = this.proxies.get(name);
+      if (m === undefined) this.proxies.set(name, (m = new Map()));
+      m.set(proxy.endpoint, proxy.artifact);
+    }
     return ex;
   }
 
@@ -63,7 +71,8 @@ export class SharedModels {
       if (!this.used.has(name))
         ctx.logger.warn({ sharedModel: name }, `shared model '${name}' is used by no proxy: it is not loaded`);
     }
-    const defs = [...this.used.keys()].map((n) => this.defs.get(n)!);
+    // each shared model learns its proxies (MLRun's shared_proxy_mapping): an LLModel checks their prompts at load
+    const defs = [...this.used.keys()].map((n) => ({ ...this.defs.get(n)!, proxies: this.proxies.get(n) }));
     if (defs.length === 0) return;
     const { byModel, all } = buildExecutors(defs, 'shared', this.resources, {
       baseDir: ctx.baseDir,
@@ -81,6 +90,7 @@ export class SharedModels {
     const all = this.executors;
     this.executors = [];
     this.used = new Map();
+    this.proxies = new Map();
     await Promise.allSettled(all.map((e) => e.close(graceMs)));
   }
 
@@ -167,7 +177,7 @@ export class SharedModels {
   }
 }
 
-type ModelSide = { key: string; modelUrl?: string; _shorthand?: boolean };
+type ModelSide = { key: string; modelUrl?: string };
 
 /** The model artifact behind an artifact (a prompt artifact links one). */
 function modelSide(a: Artifact): ModelSide {
@@ -186,7 +196,7 @@ function modelKey(a: Artifact): string {
 export function artifactsMatch(a: Artifact, b: Artifact): boolean {
   const x = modelSide(a);
   const y = modelSide(b);
-  if (x._shorthand || y._shorthand) return x.modelUrl !== undefined && x.modelUrl === y.modelUrl;
+  if (isShorthand(x) || isShorthand(y)) return x.modelUrl !== undefined && x.modelUrl === y.modelUrl;
   return x.key === y.key;
 }
 

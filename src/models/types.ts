@@ -1,9 +1,10 @@
 import type { Usage } from '../engine/stream-types.js';
 import type { PathOption } from '../graph/types.js';
+import type { LLMPromptArtifact } from '../llm/prompt-artifact.js';
 import type { ModelArtifact } from './artifacts/model-artifact.js';
 
-/** Artifacts a model endpoint can be given (an LLMPromptArtifact joins with the LLM issue). */
-export type Artifact = ModelArtifact;
+/** Artifacts a model endpoint can be given. */
+export type Artifact = ModelArtifact | LLMPromptArtifact;
 
 export type ExecutionMechanism =
   | 'naive'

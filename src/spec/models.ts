@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import { checkName } from '../graph/names.js';
+import { LLMPromptArtifact } from '../llm/prompt-artifact.js';
 import { ModelArtifact, noteArtifactFile } from '../models/artifacts/model-artifact.js';
 import type { AddModelOptions, AddProxyOptions } from '../models/endpoint.js';
 import { ModelRunnerStep } from '../models/model-runner-step.js';
@@ -45,17 +46,17 @@ function artifactOf(value: unknown, at: string, baseDir: string): Artifact {
     dir = dirname(file);
   }
   const kind = (json as { kind?: unknown } | null)?.kind;
-  if (kind === 'llm-prompt')
-    throw invalidSpec(
-      `${at}.kind`,
-      "'llm-prompt' artifacts need LLMPromptArtifact, which this build does not have yet",
-    );
   try {
-    const artifact = ModelArtifact.fromJSON(json, { baseDir: dir });
+    let artifact: Artifact;
+    if (kind === 'llm-prompt') {
+      const prompt = LLMPromptArtifact.fromJSON(json, { baseDir: dir });
+      prompt._readPromptFileSync();
+      artifact = prompt;
+    } else artifact = ModelArtifact.fromJSON(json, { baseDir: dir });
     if (typeof value === 'string') noteArtifactFile(artifact, value);
     return artifact;
   } catch (err) {
-    if (err instanceof SgError) throw invalidSpec(at, err.message, err);
+    if (err instanceof SgError && err.code !== 'SG_ERR_ARTIFACT_NOT_FOUND') throw invalidSpec(at, err.message, err);
     throw err;
   }
 }

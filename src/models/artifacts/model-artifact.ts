@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { SgError } from '../../errors/index.js';
+import { checkProviderOptions } from '../../llm/providers/options.js';
 import { readArtifactFile, writeArtifactFile } from './artifact-file.js';
 
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -70,7 +71,7 @@ export class ModelArtifact {
           : resolve(options.baseDir ?? process.cwd(), f.modelFile);
     this.modelUrl = f.modelUrl;
     this.defaultConfig = Object.freeze({ ...f.defaultConfig });
-    this.providerOptions = Object.freeze({ ...f.providerOptions });
+    this.providerOptions = Object.freeze(checkProviderOptions(f.providerOptions, `model artifact '${f.key}'`));
     this.inputs = f.inputs && Object.freeze([...f.inputs]);
     this.outputs = f.outputs && Object.freeze([...f.outputs]);
     this.parameters = Object.freeze({ ...f.parameters });
@@ -85,7 +86,9 @@ export class ModelArtifact {
     if (this.modelFile !== undefined) out.modelFile = this.modelFile;
     if (this.modelUrl !== undefined) out.modelUrl = this.modelUrl;
     if (Object.keys(this.defaultConfig).length) out.defaultConfig = { ...this.defaultConfig };
-    if (Object.keys(this.providerOptions).length) out.providerOptions = { ...this.providerOptions };
+    // a key given in code never reaches a file (llm.md section 1)
+    const { apiKey: _, ...opts } = this.providerOptions;
+    if (Object.keys(opts).length) out.providerOptions = opts;
     if (this.inputs) out.inputs = [...this.inputs];
     if (this.outputs) out.outputs = [...this.outputs];
     if (Object.keys(this.parameters).length) out.parameters = { ...this.parameters };
@@ -93,8 +96,15 @@ export class ModelArtifact {
     return out;
   }
 
-  /** Build from the JSON form (`kind` and `formatVersion` accepted). */
-  static fromJSON(json: unknown, options: { baseDir?: string } = {}): ModelArtifact {
+  /** @internal The form sent to a worker thread or process: the JSON form with an in-code apiKey kept. */
+  _wireJSON(): Record<string, unknown> {
+    const out = this.toJSON();
+    if (this.providerOptions.apiKey !== undefined) out.providerOptions = { ...this.providerOptions };
+    return out;
+  }
+
+  /** Build from the JSON form (`kind` and `formatVersion` accepted); a file's form may not hold an apiKey. */
+  static fromJSON(json: unknown, options: { baseDir?: string; wire?: boolean } = {}): ModelArtifact {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
       throw new SgError(INVALID, 'a model artifact must be an object', { details: { key: '(no key)', field: '' } });
     }
@@ -114,7 +124,15 @@ export class ModelArtifact {
         },
       );
     }
-    return new ModelArtifact(rest as ModelArtifactInit, options);
+    const po = rest.providerOptions;
+    if (!options.wire && po !== null && typeof po === 'object' && 'apiKey' in po) {
+      throw new SgError(
+        INVALID,
+        `model artifact '${key}': providerOptions.apiKey: no apiKey in a file: name the environment variable with apiKeyEnv`,
+        { details: { key, field: 'providerOptions.apiKey' } },
+      );
+    }
+    return new ModelArtifact(rest as ModelArtifactInit, { baseDir: options.baseDir });
   }
 
   async save(path: string): Promise<void> {
@@ -126,6 +144,20 @@ export class ModelArtifact {
     noteArtifactFile(a, path);
     return a;
   }
+}
+
+/** Model artifacts made by the modelUrl shorthand of a prompt artifact: shared models then match them by URL. */
+const shorthands = new WeakSet<object>();
+
+/** @internal Mark a model artifact as made from the modelUrl shorthand. */
+export function markShorthand(a: ModelArtifact): ModelArtifact {
+  shorthands.add(a);
+  return a;
+}
+
+/** @internal Whether a model artifact was made from the modelUrl shorthand. */
+export function isShorthand(a: object): boolean {
+  return shorthands.has(a);
 }
 
 /** The file each artifact was read from, as it was named (monitoring.md section 1: an endpoint's `artifact.path`). */

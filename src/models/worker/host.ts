@@ -11,9 +11,10 @@ import type {
   WorkerToMain,
 } from '../../executors/protocol.js';
 import { isCloneFailure, RESULT } from '../../executors/protocol.js';
+import { registerWorkerProviders } from '../../llm/providers/registry.js';
 import { importReference } from '../../registry/references.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../util/logger.js';
-import { ModelArtifact } from '../artifacts/model-artifact.js';
+import { artifactFromWire } from '../artifacts/any-artifact.js';
 import { implementedMethods, isModelClass, type Model } from '../model.js';
 import type { Artifact, ModelCallContext, ModelLogger } from '../types.js';
 import { HostStream } from './host-stream.js';
@@ -47,7 +48,7 @@ class Host {
   private step = '';
   private pool = '';
   private mechanism: PoolMechanism = 'thread_pool';
-  private artifactCache: { json: string; artifact: ModelArtifact } | undefined;
+  private artifactCache: { json: string; artifact: Artifact } | undefined;
 
   constructor(readonly port: HostPort) {
     port.onMessage((msg) => this.onMessage(msg));
@@ -84,6 +85,7 @@ class Host {
     this.mechanism = msg.mechanism;
     const level = (LOG_LEVELS as readonly string[]).includes(msg.logLevel ?? '') ? (msg.logLevel as LogLevel) : 'warn';
     const logger = level === 'silent' ? undefined : createLogger(level).child({ pool: msg.pool });
+    registerWorkerProviders(msg.providers ?? {});
     for (const spec of msg.models) {
       try {
         const loaded = await this.build(spec);
@@ -122,10 +124,13 @@ class Host {
       );
     }
     const { modelArtifact, ...rest } = spec.options;
-    const options =
-      modelArtifact === undefined ? rest : { ...rest, modelArtifact: ModelArtifact.fromJSON(modelArtifact) };
+    const options = modelArtifact === undefined ? rest : { ...rest, modelArtifact: artifactFromWire(modelArtifact) };
     const model = new Cls(options);
     model._mechanism = this.mechanism;
+    if (spec.proxies !== undefined) {
+      const proxies = Object.entries(spec.proxies).map(([k, a]) => [k, a === null ? undefined : artifactFromWire(a)]);
+      (model as { _proxies?: unknown })._proxies = new Map(proxies as [string, Artifact | undefined][]);
+    }
     const impl = implementedMethods(model);
     if (!impl.predict && !impl.predictAsync && !impl.predictStream) {
       throw new SgError(
@@ -255,7 +260,7 @@ class Host {
   artifact(json: Record<string, unknown> | undefined): Artifact | undefined {
     if (json === undefined) return undefined;
     const key = JSON.stringify(json);
-    if (this.artifactCache?.json !== key) this.artifactCache = { json: key, artifact: ModelArtifact.fromJSON(json) };
+    if (this.artifactCache?.json !== key) this.artifactCache = { json: key, artifact: artifactFromWire(json) };
     return this.artifactCache.artifact;
   }
 
