@@ -36,7 +36,7 @@ const PAGES = {
   'http.md': '[HTTP](http.md)',
   'streaming.md': '[streaming](streaming.md)',
   'model-runner.md': '[models](model-runner.md)',
-  'llm.md': 'LLMs (coming)',
+  'llm.md': '[LLMs](llm.md)',
   'monitoring.md': 'monitoring (coming)',
 };
 const SPEC_FILE_CODES = new Set([
