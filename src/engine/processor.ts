@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Graph } from '../graph/graph.js';
 import type { CallSink } from '../monitoring/types.js';
+import type { LoadTracker } from '../server/load-tracker.js';
 import type { Event } from './event.js';
 
 /** Where a processor sends what its step emits. One outlet per step. */
@@ -41,4 +42,6 @@ export interface CompileContext {
   readonly streaming: { readonly enabled: boolean; readonly maxBufferedChunks: number };
   /** where model calls are recorded (monitoring.md section 4) */
   readonly monitor?: CallSink;
+  /** counts model copies as they load (readiness, onProgress) */
+  readonly loads?: LoadTracker;
 }

@@ -33,6 +33,8 @@ export interface ExecCall {
  */
 export interface ModelExecutor {
   readonly name: string;
+  /** copies of each of its models that start() loads (a pool: one per worker) */
+  readonly copies: number;
   start(onLoaded?: (p: { model: string }) => void): Promise<void>;
   call(c: ExecCall): unknown;
   /** a streaming model's call: its predictStream as an async iterable (executors that can stream) */

@@ -16,6 +16,7 @@ export type InlineModel = {
  * fails the call at once and aborts its signal (the late output is ignored).
  */
 export class InlineExecutor implements ModelExecutor {
+  readonly copies = 1;
   private running = 0;
   /** calls waiting for a slot (dropped ones excluded) */
   private queued = 0;

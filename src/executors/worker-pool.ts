@@ -72,6 +72,11 @@ export class WorkerPool {
   }
 
   /** Calls waiting in the queue. */
+  /** workers (each holds a copy of every model of the pool) */
+  get size(): number {
+    return this.o.size;
+  }
+
   get queueDepth(): number {
     return this.waiting;
   }

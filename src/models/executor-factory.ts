@@ -27,6 +27,8 @@ export class InlineModelExecutor implements ModelExecutor {
     return this.def.name;
   }
 
+  readonly copies = 1;
+
   get queueDepth(): number {
     return this.inner?.queueDepth ?? 0;
   }
@@ -100,6 +102,10 @@ export class PoolExecutor implements ModelExecutor {
 
   get name(): string {
     return this.pool.name;
+  }
+
+  get copies(): number {
+    return this.pool.size;
   }
 
   get queueDepth(): number {

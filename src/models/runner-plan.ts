@@ -79,6 +79,7 @@ export class RunnerPlan {
         traits: await modelTraits(def, resolve, entry.modelArtifact),
       });
     }
+    for (const d of ownDefs) ctx.loads?.expect(d.name, byModel.get(d.name)!.copies);
     const selector = await makeSelector(step, ctx);
     return new RunnerPlan(step, targets, Object.freeze(targets.map((t) => t.entry)), selector, all, ctx);
   }
@@ -99,9 +100,11 @@ export class RunnerPlan {
       this.targets.map((t) => endpointDefinition(t, this.step.name)),
       'loading',
     );
+    const loads = this.ctx.loads;
     try {
-      await Promise.all(this.own.map((e) => e.start()));
+      await Promise.all(this.own.map((e) => e.start((p) => loads?.loaded(p.model))));
     } catch (err) {
+      loads?.failed(names);
       await this.closeExecutors();
       monitor?.setState(names, 'error', errorText(err));
       throw err;

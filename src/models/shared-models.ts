@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { SgError } from '../errors/index.js';
 import type { ExecCall, ModelExecutor } from '../executors/executor.js';
 import { checkName } from '../graph/names.js';
+import type { LoadTracker } from '../server/load-tracker.js';
 import { isShorthand } from './artifacts/model-artifact.js';
 import { type AddModelOptions, type EndpointDef, invalidOption, type ModelDef, makeModelDef } from './endpoint.js';
 import { buildExecutors } from './executor-factory.js';
@@ -59,14 +60,12 @@ export class SharedModels {
   }
 
   /** @internal Start the graph-level executor: each used shared model loaded once; unused ones only warned about. */
-  async _start(
-    ctx: {
-      baseDir: string;
-      logger: Logger;
-      resolve: (ref: string, step: string | undefined, what: string) => Promise<unknown>;
-    },
-    onLoaded?: (p: { model: string }) => void,
-  ): Promise<void> {
+  async _start(ctx: {
+    baseDir: string;
+    logger: Logger;
+    resolve: (ref: string, step: string | undefined, what: string) => Promise<unknown>;
+    loads?: LoadTracker;
+  }): Promise<void> {
     for (const name of this.defs.keys()) {
       if (!this.used.has(name))
         ctx.logger.warn({ sharedModel: name }, `shared model '${name}' is used by no proxy: it is not loaded`);
@@ -82,7 +81,13 @@ export class SharedModels {
     });
     for (const [name, fwd] of this.used) fwd.target = byModel.get(name);
     this.executors = all;
-    await Promise.all(all.map((e) => e.start(onLoaded)));
+    for (const d of defs) ctx.loads?.expect(d.name, byModel.get(d.name)!.copies);
+    try {
+      await Promise.all(all.map((e) => e.start((p) => ctx.loads?.loaded(p.model))));
+    } catch (err) {
+      ctx.loads?.failed(defs.map((d) => d.name));
+      throw err;
+    }
   }
 
   /** @internal */
@@ -203,6 +208,8 @@ export function artifactsMatch(a: Artifact, b: Artifact): boolean {
 /** Stands for a shared model's executor until the graph-level executor is built at start-up. */
 class ForwardingExecutor implements ModelExecutor {
   target: ModelExecutor | undefined;
+
+  readonly copies = 0;
 
   constructor(readonly name: string) {}
 

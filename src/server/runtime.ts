@@ -11,11 +11,18 @@ import type { Step } from '../graph/step.js';
 import { checkStreamingRules } from '../graph/streaming-rules.js';
 import type { CallSink } from '../monitoring/types.js';
 import { resolveReference } from '../registry/registry.js';
+import { type LoadProgress, LoadTracker } from './load-tracker.js';
 
 /** The longest delay setTimeout accepts (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type RuntimeOptions = { logger: Logger; maxConcurrency: number; monitor?: CallSink };
+export type RuntimeOptions = {
+  logger: Logger;
+  maxConcurrency: number;
+  monitor?: CallSink;
+  /** called each time a model copy finishes loading */
+  onProgress?: (p: LoadProgress) => void;
+};
 
 /**
  * A graph being served: start-up (references, init, compile), admission (maxConcurrency, closing),
@@ -40,6 +47,8 @@ export class GraphRuntime {
   private closing: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
   private readonly monitor: CallSink | undefined;
+  /** model copies loading and loaded (readiness, onProgress) */
+  readonly loads: LoadTracker;
   private sharedStarted = false;
   private readonly starting: Promise<void>;
   private abortStart: (err: SgError) => void = () => {};
@@ -60,6 +69,7 @@ export class GraphRuntime {
     graph._inUse = true;
     this.logger = options.logger;
     this.monitor = options.monitor;
+    this.loads = new LoadTracker(options.onProgress);
     this.maxConcurrency = options.maxConcurrency;
     this.noResponder = graph.responder === undefined;
     this.starting = this.start();
@@ -134,6 +144,7 @@ export class GraphRuntime {
         logger: this.logger,
         resolve: (ref, step, what) => resolveReference(ref, graph.baseDir, step, what),
         monitor: this.monitor,
+        loads: this.loads,
         streaming: { ...graph._streaming },
       });
       this.processors = processors;
@@ -144,6 +155,7 @@ export class GraphRuntime {
       await graph._shared._start({
         baseDir: graph.baseDir,
         logger: this.logger,
+        loads: this.loads,
         resolve: (ref, step, what) => resolveReference(ref, graph.baseDir, step, what),
       });
       for (const step of graph._steps.values()) {

@@ -127,7 +127,13 @@ describe('options', () => {
       requestTimeoutMs: 0,
       graceMs: 0,
     });
-    expect((await postJson(app.url, [1])).json()).toEqual([1]);
+    const res = await send(app.url, {
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer secret' },
+      body: '[1]',
+    });
+    expect(res.json()).toEqual([1]);
   });
 
   test('a graph that is not a Graph, or an invalid graph, rejects', async () => {

@@ -9,6 +9,8 @@ export class HttpContext {
   /** set by close(): readiness turns to draining and new graph requests get 503 SG_ERR_SERVER_CLOSED */
   draining = false;
   private startFailed = false;
+  /** the reserved routes that are mounted (http.md, "Routes"): a route not mounted is the graph's */
+  readonly reserved = { openai: false, dashboard: false, monitoringApi: false };
 
   constructor(
     readonly runtime: GraphRuntime,

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { SgError } from '../../errors/index.js';
+import { openAIError } from './openai/completion.js';
 import { stateOf } from './request-state.js';
 
 /** The error body of http.md ("Errors"): exactly `code`, `message`, `step` and `endpoint`, null when absent. */
@@ -41,8 +42,18 @@ export function sendError(reply: FastifyReply, err: SgError, retryAfterSeconds: 
     const allow = err.details.allow;
     if (typeof allow === 'string') reply.header('allow', allow);
   }
-  stateOf(reply.request.raw).errorCode = err.code;
+  const state = stateOf(reply.request.raw);
+  state.errorCode = err.code;
   // logged once here (with stack and cause); the access line carries the code
   if (status >= 500) reply.log.error({ err, code: err.code }, `request failed: ${err.message}`);
+  if (state.openai) {
+    // servegraph's providers already retry: the OpenAI SDK should not call a failing model twice more
+    if (status >= 500 && status !== 503) reply.header('x-should-retry', 'false');
+    reply
+      .code(status)
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(openAIError(err)));
+    return;
+  }
   reply.code(status).type('application/json; charset=utf-8').send(errorBody(err));
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EventInit } from '../../engine/event.js';
 import type { ReplySink } from '../../engine/owner.js';
 import type { ReplySlot } from '../../engine/reply-slot.js';
 import { SgError } from '../../errors/index.js';
@@ -9,7 +10,7 @@ import { MAX_TIMER_MS } from './options.js';
 import { sendReply } from './reply.js';
 import { stateOf } from './request-state.js';
 import { eventInitOf } from './request-to-event.js';
-import { negotiate, StreamReply } from './stream-reply.js';
+import { NDJSON_ENCODER, negotiate, SSE_ENCODER, type StreamEncoder, StreamReply } from './stream-reply.js';
 
 /**
  * Every method and path that no reserved route takes goes to the graph (http.md, "Routes"): admission at
@@ -35,7 +36,7 @@ export function installGraphRoute(fastify: FastifyInstance, ctx: HttpContext, me
 }
 
 /** Count the request in flight until its response ends, or refuse it at once (503, 429). */
-function admit(ctx: HttpContext, reply: FastifyReply): void {
+export function admit(ctx: HttpContext, reply: FastifyReply): void {
   const { runtime } = ctx;
   const phase = ctx.phase;
   if (phase === 'draining') throw new SgError('SG_ERR_SERVER_CLOSED', 'the server is shutting down: no new requests');
@@ -87,6 +88,34 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
   }
 
   const hasResponder = runtime.hasResponder;
+  // the Accept table (http.md, "The streamed reply"); a graph without a responder answers 202 whatever it says
+  const wire = hasResponder ? negotiate(request.headers.accept, options.streamFormat) : undefined;
+  runEvent(ctx, reply, init, {
+    hasResponder,
+    sendBody: (body) => sendReply(reply, body, hasResponder ? 200 : 202, options.retryAfterSeconds),
+    stream:
+      wire === undefined || wire.format === 'json'
+        ? undefined
+        : { encoder: wire.format === 'sse' ? SSE_ENCODER : NDJSON_ENCODER, explicit: wire.explicit },
+  });
+}
+
+/** How one request's event is answered: its plain reply, and the stream writer when the reply may stream. */
+export type RunOptions = {
+  hasResponder: boolean;
+  /** send a decided (non-streamed) reply */
+  sendBody(body: unknown): void;
+  stream: { encoder: StreamEncoder; explicit: boolean } | undefined;
+};
+
+/**
+ * Submit the request's event and answer it: the plain reply or error, or a stream; a client that goes away
+ * cancels the event's work, and `requestTimeoutMs` bounds the time to the reply (to the first chunk of a stream).
+ */
+export function runEvent(ctx: HttpContext, reply: FastifyReply, init: EventInit, o: RunOptions): void {
+  const { runtime, options } = ctx;
+  const res = reply.raw;
+  const state = stateOf(reply.request.raw);
   let answered = false;
   let clientGone = false;
   let timer: NodeJS.Timeout | undefined;
@@ -98,23 +127,21 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
   };
 
   const failPlain = (err: SgError): void => {
-    if (!hasResponder) {
+    if (!o.hasResponder) {
       // a graph without a responder answers 202 whatever happens; its failures are only logged
       reply.log.warn({ err, code: err.code }, `event ${init.id} failed: ${err.message}`);
-      if (settle()) sendReply(reply, { id: init.id }, 202, options.retryAfterSeconds);
+      if (settle()) o.sendBody({ id: init.id });
       return;
     }
     if (settle()) sendError(reply, err, options.retryAfterSeconds);
   };
   const replyPlain = (body: unknown): void => {
-    if (settle()) sendReply(reply, body, hasResponder ? 200 : 202, options.retryAfterSeconds);
+    if (settle()) o.sendBody(body);
   };
-  // the Accept table (http.md, "The streamed reply"); a graph without a responder answers 202 whatever it says
-  const wire = hasResponder ? negotiate(request.headers.accept, options.streamFormat) : undefined;
   const sink: ReplySink =
-    wire === undefined || wire.format === 'json'
+    o.stream === undefined
       ? { reply: replyPlain, fail: failPlain }
-      : new StreamReply(reply, init.id, wire.format, wire.explicit, options.heartbeatMs, {
+      : new StreamReply(reply, init.id, o.stream.encoder, o.stream.explicit, options.heartbeatMs, {
           plainReply: replyPlain,
           plainFail: failPlain,
           // requestTimeoutMs counts to the first chunk of a stream
@@ -132,7 +159,7 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
     return;
   }
   // fire and forget: answered 202 as soon as accepted; the event's work goes on (graph.md section 3)
-  if (!hasResponder) slot.reply({ id: init.id });
+  if (!o.hasResponder) slot.reply({ id: init.id });
   if (answered) return;
 
   res.once('close', () => {

@@ -27,13 +27,14 @@ export function installHealthRoutes(fastify: FastifyInstance, ctx: HttpContext, 
     url: '/readyz',
     handler: (_request, reply) => {
       const phase = ctx.phase;
+      const models = ctx.runtime.loads.states();
       if (phase === 'ready') {
-        sendJson(reply, 200, { status: 'ready', models: {} });
+        sendJson(reply, 200, { status: 'ready', models });
         return;
       }
       // a failed start-up does not get better by retrying: no Retry-After then
       if (phase !== 'failed') reply.header('retry-after', String(retryAfterSeconds));
-      sendJson(reply, 503, { status: phase, models: {} });
+      sendJson(reply, 503, { status: phase, models });
     },
   });
 

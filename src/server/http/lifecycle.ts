@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SgError } from '../../errors/index.js';
 import type { HttpContext } from './context.js';
 import { sendError, toHttpError } from './errors.js';
+import { isOpenAIPath } from './openai/front.js';
 import { stateOf } from './request-state.js';
 
 /**
@@ -14,6 +15,7 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
   fastify.addHook('onRequest', (request, reply, done) => {
     const state = stateOf(request.raw);
     reply.header('x-request-id', request.id);
+    if (ctx.reserved.openai && isOpenAIPath(request.url.split('?', 1)[0] ?? '')) state.openai = true;
     // fastify answers 415 to a Content-Type it cannot parse; http.md wants such bodies as bytes, so it is
     // shown none (the event's headers and contentType come from the request as sent)
     if (request.raw.headers['content-type'] !== undefined && !state.media.valid) {

@@ -2,8 +2,9 @@ import type { LoggerOptions } from 'pino';
 import { z } from 'zod';
 import { parseOptions, type TrackingOptions, trackingSchema } from '../../graph/settings.js';
 
-/** Progress of model loading, reported by `onProgress` (http.md, `serve`). */
-export type LoadProgress = { loaded: number; total: number; endpoint: string };
+import type { LoadProgress } from '../load-tracker.js';
+
+export type { LoadProgress };
 
 /** The OpenAI-compatible front's options (http.md, last section). */
 export type OpenAIFrontOptions = { model?: string; path?: string; answerPath?: string };

@@ -9,6 +9,8 @@ export type RequestState = {
   readonly media: MediaType;
   /** the code of the error sent, for the access line */
   errorCode: string | undefined;
+  /** a request to the OpenAI-compatible front: its errors take OpenAI's shape */
+  openai: boolean;
 };
 
 // keyed by Node's request, so nothing is added to fastify's types
@@ -17,7 +19,12 @@ const states = new WeakMap<IncomingMessage, RequestState>();
 export function stateOf(raw: IncomingMessage): RequestState {
   let state = states.get(raw);
   if (state === undefined) {
-    state = { arrivedAt: Date.now(), media: parseMediaType(raw.headers['content-type']), errorCode: undefined };
+    state = {
+      arrivedAt: Date.now(),
+      media: parseMediaType(raw.headers['content-type']),
+      errorCode: undefined,
+      openai: false,
+    };
     states.set(raw, state);
   }
   return state;

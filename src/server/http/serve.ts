@@ -8,10 +8,13 @@ import type { MemoryMonitor } from '../../monitoring/memory-monitor.js';
 import { createLogger } from '../../util/logger.js';
 import { createMonitor } from '../monitor.js';
 import { GraphRuntime } from '../runtime.js';
+import { installAuth } from './auth.js';
 import { HttpContext } from './context.js';
+import { installCors } from './cors.js';
 import { installGraphRoute } from './graph-route.js';
 import { installHealthRoutes } from './health.js';
 import { frameworkErrorHandler, installLifecycle } from './lifecycle.js';
+import { installOpenAIFront } from './openai/front.js';
 import {
   MAX_TIMER_MS,
   type ResolvedServeOptions,
@@ -58,11 +61,16 @@ export async function serve(graph: Graph, options: ServeOptions = {}): Promise<H
   const o = resolveServeOptions(options);
   const logger = loggerOf(o.logger);
   const monitoring = createMonitor(graph, o.tracking);
-  const runtime = new GraphRuntime(graph, { logger, maxConcurrency: o.maxConcurrency, monitor: monitoring });
+  const runtime = new GraphRuntime(graph, {
+    logger,
+    maxConcurrency: o.maxConcurrency,
+    monitor: monitoring,
+    onProgress: o.onProgress,
+  });
   const ctx = new HttpContext(runtime, o);
   let fastify: FastifyInstance | undefined;
   try {
-    fastify = buildFastify(ctx, logger);
+    fastify = await buildFastify(ctx, logger);
     await fastify.listen({ host: o.host, port: o.port });
   } catch (err) {
     await fastify?.close().catch(() => {});
@@ -144,7 +152,7 @@ class ServedGraph implements HttpServer {
   }
 }
 
-function buildFastify(ctx: HttpContext, logger: Logger): FastifyInstance {
+async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyInstance> {
   const fastify = Fastify({
     // typed as fastify's base logger so the instance is the plain FastifyInstance users expect
     loggerInstance: logger as FastifyBaseLogger,
@@ -166,9 +174,19 @@ function buildFastify(ctx: HttpContext, logger: Logger): FastifyInstance {
   }
   // a GET body reaches the graph too (http.md: the body table holds for any method)
   fastify.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
+  // the front needs a reply to turn into an answer: not mounted for a graph without a responder
+  ctx.reserved.openai = ctx.options.openai !== false && ctx.runtime.hasResponder;
+  if (ctx.options.openai !== false && !ctx.runtime.hasResponder) {
+    logger.info('the OpenAI-compatible front is not mounted: the graph has no responder');
+  }
   installLifecycle(fastify, ctx);
-  installHealthRoutes(fastify, ctx, METHODS_SERVED);
-  installGraphRoute(fastify, ctx, METHODS_SERVED);
+  installAuth(fastify, ctx);
+  await installCors(fastify, ctx);
+  // with CORS, OPTIONS on any path is the preflight's (http.md, "Routes")
+  const methods = ctx.options.cors === false ? METHODS_SERVED : METHODS_SERVED.filter((m) => m !== 'OPTIONS');
+  installHealthRoutes(fastify, ctx, methods);
+  if (ctx.reserved.openai) installOpenAIFront(fastify, ctx, methods);
+  installGraphRoute(fastify, ctx, methods);
   return fastify;
 }
 

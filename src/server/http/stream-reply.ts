@@ -46,6 +46,40 @@ export function negotiate(accept: string | undefined, streamFormat: WireFormat):
   return { format: streamFormat, explicit: false };
 }
 
+/**
+ * How a stream is written on the wire: SSE and NDJSON of http.md, or the OpenAI front's chunk objects. Each
+ * method returns the text to write.
+ */
+export interface StreamEncoder {
+  readonly contentType: string;
+  /** chunk `seq` (0-based in this response); throws when the chunk has no JSON form */
+  chunk(seq: number, body: unknown): string;
+  done(payload: Record<string, unknown>): string;
+  error(error: { code: string; message: string; step: string | null; endpoint: string | null }, err: SgError): string;
+  readonly ping: string;
+  /** a reply that does not stream, sent on a stream: its chunks and done payload (default: one chunk) */
+  plain?(body: unknown): { chunks: unknown[]; done: Record<string, unknown> };
+}
+
+const chunkData = (body: unknown): string =>
+  body instanceof Uint8Array ? JSON.stringify(base64(body)) : (JSON.stringify(body) ?? 'null');
+
+export const SSE_ENCODER: StreamEncoder = {
+  contentType: 'text/event-stream; charset=utf-8',
+  chunk: (seq, body) => `event: chunk\nid: ${seq}\ndata: ${chunkData(body)}\n\n`,
+  done: (payload) => `event: done\ndata: ${JSON.stringify(payload)}\n\n`,
+  error: (error) => `event: error\ndata: ${JSON.stringify({ error })}\n\n`,
+  ping: ': ping\n\n',
+};
+
+export const NDJSON_ENCODER: StreamEncoder = {
+  contentType: 'application/x-ndjson; charset=utf-8',
+  chunk: (seq, body) => `{"event":"chunk","seq":${seq},"data":${chunkData(body)}}\n`,
+  done: (payload) => `{"event":"done",${JSON.stringify(payload).slice(1)}\n`,
+  error: (error) => `${JSON.stringify({ event: 'error', error })}\n`,
+  ping: '{"event":"ping"}\n',
+};
+
 /** What the graph route gives the writer: the ordinary (JSON) answers used until headers are out. */
 export type StreamReplyHooks = {
   /** a reply that does not stream, to a client that did not name SSE or NDJSON: the non-streamed reply */
@@ -73,7 +107,7 @@ export class StreamReply implements ReplySink {
   constructor(
     private readonly http: FastifyReply,
     private readonly id: string,
-    private readonly format: 'sse' | 'ndjson',
+    private readonly encoder: StreamEncoder,
     private readonly explicit: boolean,
     private readonly heartbeatMs: number,
     private readonly hooks: StreamReplyHooks,
@@ -94,6 +128,12 @@ export class StreamReply implements ReplySink {
       return;
     }
     // a client that asked for SSE or NDJSON gets a non-streamed reply as one chunk (none for undefined), then done
+    if (this.encoder.plain !== undefined) {
+      const { chunks, done } = this.encoder.plain(body);
+      for (const c of chunks) if (!this.writeChunk(c)) return;
+      this.finish({ id: this.id, chunks: this.chunks, ...done });
+      return;
+    }
     if (body !== undefined && !this.writeChunk(body)) return;
     this.finish({ id: this.id, chunks: this.chunks });
   }
@@ -108,11 +148,7 @@ export class StreamReply implements ReplySink {
     stateOf(this.http.request.raw).errorCode = err.code;
     if (err.status >= 500) this.http.log.error({ err, code: err.code }, `stream failed: ${err.message}`);
     const error = { code: err.code, message: err.message, step: err.step ?? null, endpoint: err.endpoint ?? null };
-    this.write(
-      this.format === 'sse'
-        ? `event: error\ndata: ${JSON.stringify({ error })}\n\n`
-        : `${JSON.stringify({ event: 'error', error })}\n`,
-    );
+    this.write(this.encoder.error(error, err));
     this.close();
   }
 
@@ -137,21 +173,17 @@ export class StreamReply implements ReplySink {
   // ---- writing ----
 
   private writeChunk(body: unknown): boolean {
-    let data: string | undefined;
+    let text: string;
     try {
-      data = body instanceof Uint8Array ? JSON.stringify(base64(body)) : (JSON.stringify(body) ?? 'null');
+      text = this.encoder.chunk(this.chunks, body);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       this.fail(new SgError('SG_ERR_INTERNAL', `a chunk of the reply cannot be sent as JSON: ${why}`, { cause: err }));
       return false;
     }
-    const seq = this.chunks++;
+    this.chunks++;
     if (!this.headersOut) this.hooks.started();
-    this.write(
-      this.format === 'sse'
-        ? `event: chunk\nid: ${seq}\ndata: ${data}\n\n`
-        : `{"event":"chunk","seq":${seq},"data":${data}}\n`,
-    );
+    this.write(text);
     return true;
   }
 
@@ -160,11 +192,11 @@ export class StreamReply implements ReplySink {
     const payload = { id: id ?? this.id, chunks: this.chunks, ...rest };
     let text: string;
     try {
-      text = JSON.stringify(payload);
+      text = this.encoder.done(payload);
     } catch {
-      text = JSON.stringify({ id: payload.id, chunks: this.chunks });
+      text = this.encoder.done({ id: payload.id, chunks: this.chunks });
     }
-    this.write(this.format === 'sse' ? `event: done\ndata: ${text}\n\n` : `{"event":"done",${text.slice(1)}\n`);
+    this.write(text);
     this.close();
   }
 
@@ -187,8 +219,7 @@ export class StreamReply implements ReplySink {
     }
     res.writeHead(200, {
       ...headers,
-      'content-type':
-        this.format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      'content-type': this.encoder.contentType,
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
@@ -206,7 +237,7 @@ export class StreamReply implements ReplySink {
     if (!this.explicit && !this.headersOut) return;
     this.idle = setTimeout(() => {
       this.idle = undefined;
-      this.write(this.format === 'sse' ? ': ping\n\n' : '{"event":"ping"}\n');
+      this.write(this.encoder.ping);
     }, ms);
     this.idle.unref();
   }
