@@ -14,6 +14,8 @@ export type EnrichSettings = {
   requestConfig: readonly string[];
   /** the model artifact's defaultConfig (for a shared model, the shared one's) */
   defaultConfig: Readonly<Record<string, unknown>>;
+  /** the model's inputPath, named in errors */
+  inputPath?: string;
   warn(msg: string): void;
 };
 
@@ -75,9 +77,10 @@ export function enrich(input: unknown, artifact: LLMPromptArtifact | undefined, 
   const values = new Map<string, string>();
   if (names.length > 0) {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      const at = s.inputPath === undefined ? 'as the input (the body)' : `at inputPath '${s.inputPath}'`;
       throw new SgError(
         'SG_ERR_LLM_INPUT',
-        `endpoint '${s.endpoint}': expected an object at inputPath, got ${describe(input)}`,
+        `endpoint '${s.endpoint}': expected an object ${at}, got ${describe(input)}`,
         {
           step: s.step,
           endpoint: s.endpoint,

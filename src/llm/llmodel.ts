@@ -107,6 +107,7 @@ export class LLModel extends Model<unknown, LLMResult> {
       onMissing: this.params.onMissingPlaceholder,
       requestConfig: this.params.requestConfig,
       defaultConfig: this.modelArtifact?.defaultConfig ?? {},
+      inputPath: this.inputPath?.text,
       warn: (m) => this.logger.warn(m),
     });
   }

@@ -23,6 +23,8 @@ const FIELDS = new Set([
   'providerOptions',
 ]);
 const BRAND = Symbol.for('servegraph.LLMPromptArtifact');
+/** path segments graph.md's path rules refuse */
+const UNSAFE_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Where a placeholder's value comes from: a dotted path in the input (default: the placeholder's name). */
 export type PromptLegendEntry = { field?: string; description?: string };
@@ -269,8 +271,12 @@ function checkLegend(raw: unknown, fail: (f: string, e: string) => never): Recor
     const e = entry as Record<string, unknown>;
     for (const k of Object.keys(e))
       if (k !== 'field' && k !== 'description') fail(`${at}.${k}`, 'only field and description');
-    if (e.field !== undefined && (typeof e.field !== 'string' || e.field === ''))
-      fail(`${at}.field`, 'a non-empty dotted path');
+    if (
+      e.field !== undefined &&
+      (typeof e.field !== 'string' || e.field.split('.').some((seg) => seg === '' || UNSAFE_SEGMENTS.has(seg)))
+    ) {
+      fail(`${at}.field`, 'a dotted path without empty segments, __proto__, constructor or prototype');
+    }
     if (e.description !== undefined && typeof e.description !== 'string') fail(`${at}.description`, 'a string');
     out[name] = Object.freeze({ ...(e as PromptLegendEntry) });
   }

@@ -72,7 +72,9 @@ describe('save and load', () => {
 
   it('round-trips the modelUrl shorthand as modelUrl', async () => {
     const file = join(tempDir(), 'greet.yaml');
-    await new LLMPromptArtifact({ key: 'greet', modelUrl: 'embedded://demo', promptTemplate: 'Hello {name}' }).save(file);
+    await new LLMPromptArtifact({ key: 'greet', modelUrl: 'embedded://demo', promptTemplate: 'Hello {name}' }).save(
+      file,
+    );
     const onDisk = parse(readFileSync(file, 'utf8'));
     expect(onDisk.modelUrl).toBe('embedded://demo');
     expect(onDisk).not.toHaveProperty('modelArtifact');
@@ -153,7 +155,10 @@ describe('save and load', () => {
 describe('load failures', () => {
   it('rejects a formatVersion this release does not read, listing the one it reads', async () => {
     const file = join(tempDir(), 'v2.json');
-    writeFileSync(file, JSON.stringify({ formatVersion: 2, kind: 'llm-prompt', key: 'v2', modelUrl: 'embedded://demo' }));
+    writeFileSync(
+      file,
+      JSON.stringify({ formatVersion: 2, kind: 'llm-prompt', key: 'v2', modelUrl: 'embedded://demo' }),
+    );
     const err = await rejectsSg(LLMPromptArtifact.load(file), 'SG_ERR_PROMPT_ARTIFACT_INVALID');
     expect(err.details.field).toBe('formatVersion');
     expect(err.message).toContain('1');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LLMPromptArtifactInit, LLMPromptArtifact, ModelArtifact } from '../../src/index.js';
+import { LLMPromptArtifact, type LLMPromptArtifactInit, ModelArtifact } from '../../src/index.js';
 import { throwsSg } from '../support/core.js';
 
 /** llm.md section 1: construction and validation of LLMPromptArtifact. */
@@ -76,7 +76,10 @@ describe('LLMPromptArtifact validation: key and model', () => {
   });
 
   it('rejects a missing or non-string key', () => {
-    const err = throwsSg(() => new LLMPromptArtifact({ modelUrl: 'embedded://demo' } as LLMPromptArtifactInit), INVALID);
+    const err = throwsSg(
+      () => new LLMPromptArtifact({ modelUrl: 'embedded://demo' } as LLMPromptArtifactInit),
+      INVALID,
+    );
     expect(err.details.field).toBe('key');
     const err2 = throwsSg(() => new LLMPromptArtifact(base({ key: 42 })), INVALID);
     expect(err2.details.field).toBe('key');
@@ -148,7 +151,12 @@ describe('LLMPromptArtifact validation: messages', () => {
 
   it('folds the case of message keys (Role -> role), as MLRun does', () => {
     const p = new LLMPromptArtifact(
-      base({ promptTemplate: [{ Role: 'system', CONTENT: 'Be brief.', Name: 'sys' }, { ROLE: 'user', Content: 'Hi' }] }),
+      base({
+        promptTemplate: [
+          { Role: 'system', CONTENT: 'Be brief.', Name: 'sys' },
+          { ROLE: 'user', Content: 'Hi' },
+        ],
+      }),
     );
     expect(p.promptTemplate).toEqual([
       { role: 'system', content: 'Be brief.', name: 'sys' },
@@ -218,7 +226,10 @@ describe('LLMPromptArtifact validation: legend and config', () => {
   });
 
   it('rejects bad providerOptions types with SG_ERR_INVALID_OPTION', () => {
-    const err = throwsSg(() => new LLMPromptArtifact(base({ providerOptions: { timeoutMs: -1 } })), 'SG_ERR_INVALID_OPTION');
+    const err = throwsSg(
+      () => new LLMPromptArtifact(base({ providerOptions: { timeoutMs: -1 } })),
+      'SG_ERR_INVALID_OPTION',
+    );
     expect(err.details.field).toBe('providerOptions.timeoutMs');
     throwsSg(() => new LLMPromptArtifact(base({ providerOptions: { maxRetries: 1.5 } })), 'SG_ERR_INVALID_OPTION');
     throwsSg(() => new LLMPromptArtifact(base({ providerOptions: { headers: { a: 1 } } })), 'SG_ERR_INVALID_OPTION');

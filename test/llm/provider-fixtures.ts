@@ -109,7 +109,9 @@ export async function collect(stream: AsyncIterable<StreamPart>): Promise<Stream
 }
 
 /** The parts of a stream until it throws; fails the test when it does not throw. */
-export async function collectUntilError(stream: AsyncIterable<StreamPart>): Promise<{ parts: StreamPart[]; error: unknown }> {
+export async function collectUntilError(
+  stream: AsyncIterable<StreamPart>,
+): Promise<{ parts: StreamPart[]; error: unknown }> {
   const parts: StreamPart[] = [];
   try {
     for await (const p of stream) parts.push(p);

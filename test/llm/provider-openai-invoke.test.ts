@@ -32,7 +32,10 @@ const serverUsage = {
 };
 
 /** A ChatCompletion body with the given choices (for rawBody). */
-function completionBody(choices: unknown[], usage: unknown = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 }) {
+function completionBody(
+  choices: unknown[],
+  usage: unknown = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+) {
   return JSON.stringify({ id: 'c1', object: 'chat.completion', created: 0, model: 'test-model', choices, usage });
 }
 
@@ -77,7 +80,13 @@ describe('OpenAI provider: request', () => {
       max_tokens: 5,
       top_p: 0.9,
     });
-    expect(sansStream(server.requests[1].body)).toEqual({ model: 'test-model', messages, temperature: 0.1, max_tokens: 5, top_p: 0.9 });
+    expect(sansStream(server.requests[1].body)).toEqual({
+      model: 'test-model',
+      messages,
+      temperature: 0.1,
+      max_tokens: 5,
+      top_p: 0.9,
+    });
   });
 
   it('keeps model ids holding ":" verbatim', async () => {
@@ -167,11 +176,20 @@ describe('OpenAI provider: usage and response formats', () => {
     const server = await track(startOpenAITestServer({ answer: 'ok', usage: null }));
     const p = await openaiProvider(server);
     const msgs = [
-      { role: 'user', name: 'alice', content: [{ type: 'text', text: 'Hello ' }, { type: 'text', text: 'world' }] },
+      {
+        role: 'user',
+        name: 'alice',
+        content: [
+          { type: 'text', text: 'Hello ' },
+          { type: 'text', text: 'world' },
+        ],
+      },
     ];
     const r = (await p.invoke(msgs)) as { usage: { prompt_tokens: number } };
     expect(r.usage).toStrictEqual(chatEstimate(msgs, 'ok'));
-    expect(r.usage.prompt_tokens).toBeGreaterThan(chatEstimate([{ role: 'user', content: 'Hello world' }], '').prompt_tokens);
+    expect(r.usage.prompt_tokens).toBeGreaterThan(
+      chatEstimate([{ role: 'user', content: 'Hello world' }], '').prompt_tokens,
+    );
   });
 });
 
@@ -228,7 +246,9 @@ describe('OpenAI provider: the answer of a ChatCompletion', () => {
   });
 
   it('content neither string nor null is SG_ERR_PROVIDER_RESPONSE', async () => {
-    const server = await track(startOpenAITestServer({ rawBody: completionBody([choice({ role: 'assistant', content: 42 })]) }));
+    const server = await track(
+      startOpenAITestServer({ rawBody: completionBody([choice({ role: 'assistant', content: 42 })]) }),
+    );
     const p = await openaiProvider(server);
     await rejectsSg(p.invoke(messages), 'SG_ERR_PROVIDER_RESPONSE');
   });

@@ -13,7 +13,7 @@ import {
   type TraceContext,
 } from './provider.js';
 import { formatResult, providerResponseError } from './results.js';
-import { AttemptSignal, abortedError, retryAfterMs, traceHeaders, withRetries } from './retry.js';
+import { AttemptSignal, abortedError, retryAfterMs, traceHeaders, withPartial, withRetries } from './retry.js';
 import { fixedTemplate, loadChatTemplate, type PromptRenderer } from './tgi-prompt.js';
 
 type TgiDetails = { finish_reason?: unknown; generated_tokens?: unknown; prefill?: unknown };
@@ -70,6 +70,8 @@ export class HuggingFaceProvider extends ModelProvider {
       } finally {
         attempt.dispose();
       }
+    }).catch((err: unknown) => {
+      throw withPartial(err, { answer: '', usage: tgiUsage(undefined, undefined, inputs, '') });
     });
     if (options.responseFormat === 'full') return json;
     const item = (Array.isArray(json) ? json[0] : json) as { generated_text?: unknown; details?: TgiDetails } | null;
@@ -100,6 +102,9 @@ export class HuggingFaceProvider extends ModelProvider {
       } catch (err) {
         throw this.attemptError(err, attempt, options.signal);
       }
+    }).catch((err: unknown) => {
+      attempt?.dispose();
+      throw withPartial(err, { answer: '', usage: tgiUsage(undefined, undefined, inputs, '') });
     });
     const a = attempt!;
     let answer = '';
@@ -114,7 +119,10 @@ export class HuggingFaceProvider extends ModelProvider {
           answer += token.text;
           yield { type: 'delta', text: token.text };
         }
-        if (ev.details !== null && ev.details !== undefined) final = { details: ev.details as TgiDetails };
+        // TGI's last event carries the whole text (and details, unless the server sends none)
+        if (ev.generated_text !== null && ev.generated_text !== undefined) {
+          final = { details: (ev.details ?? {}) as TgiDetails };
+        } else if (ev.details !== null && ev.details !== undefined) final = { details: ev.details as TgiDetails };
       }
       if (final === undefined) throw providerResponseError(this.label, 'the stream ended before its final event');
     } catch (err) {

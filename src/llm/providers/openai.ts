@@ -13,7 +13,7 @@ import {
   type TraceContext,
 } from './provider.js';
 import { formatResult, providerResponseError } from './results.js';
-import { AttemptSignal, abortedError, retryAfterMs, traceHeaders, withRetries } from './retry.js';
+import { AttemptSignal, abortedError, retryAfterMs, traceHeaders, withPartial, withRetries } from './retry.js';
 
 /**
  * OpenAI-compatible chat completions (llm.md section 3.4) on the official SDK, with its own retries off so
@@ -71,7 +71,7 @@ export class OpenAIProvider extends ModelProvider {
 
   override async invoke(messages: ChatMessage[], config: object = {}, options: InvokeOptions = {}): Promise<unknown> {
     const client = this.started();
-    const body = { ...this.defaultConfig, ...config, model: this.model, messages, stream: false };
+    const body = { model: this.model, messages, ...this.defaultConfig, ...config };
     const response = await withRetries(this.label, this.opts, options.signal, async () => {
       const attempt = new AttemptSignal(options.signal, this.opts.timeoutMs);
       try {
@@ -84,6 +84,8 @@ export class OpenAIProvider extends ModelProvider {
       } finally {
         attempt.dispose();
       }
+    }).catch((err: unknown) => {
+      throw withPartial(err, { answer: '', usage: estimatedUsage(countChatTokens(messages), '') });
     });
     if (options.responseFormat === 'full') return response;
     const answer = answerOf(response, this.label);
@@ -102,10 +104,10 @@ export class OpenAIProvider extends ModelProvider {
   ): AsyncGenerator<StreamPart, void, undefined> {
     const client = this.started();
     const body: Record<string, unknown> = {
-      ...this.defaultConfig,
-      ...config,
       model: this.model,
       messages,
+      ...this.defaultConfig,
+      ...config,
       stream: true,
     };
     if (this.opts.includeStreamUsage) body.stream_options = { include_usage: true };
@@ -126,6 +128,9 @@ export class OpenAIProvider extends ModelProvider {
       } catch (err) {
         throw this.attemptError(err, attempt, options.signal);
       }
+    }).catch((err: unknown) => {
+      attempt?.dispose();
+      throw withPartial(err, partial());
     });
     const a = attempt!;
     try {

@@ -87,6 +87,18 @@ export function registerProvider(
   });
 }
 
+/** A provider's start-up error with the endpoint named, in the message and the field (llm.md section 3.8). */
+function namingEndpoint(err: SgError, endpoint: string): SgError {
+  const prefix = `endpoint '${endpoint}': `;
+  const message = err.message.startsWith(prefix) ? err.message : prefix + err.message;
+  return new SgError(err.code, message, {
+    step: err.step,
+    endpoint: err.endpoint ?? endpoint,
+    details: err.details,
+    cause: err.cause,
+  });
+}
+
 /** `<scheme>://<model id>` split (llm.md section 3.2); everything after '://' is the id, verbatim. */
 export function parseModelUrl(url: unknown, endpoint?: string): { scheme: string; model: string } {
   const who = endpoint === undefined ? '' : `endpoint '${endpoint}': `;
@@ -207,7 +219,8 @@ export async function createProvider(a: {
     provider = new cls(init);
     await provider.load();
   } catch (err) {
-    if (err instanceof SgError) throw err;
+    // a custom provider's SgError fails start-up as it is; a built-in one's names the endpoint (llm.md 3.3, 3.9)
+    if (err instanceof SgError) throw Object.hasOwn(BUILTIN, scheme) ? namingEndpoint(err, a.endpoint) : err;
     throw new SgError(
       'SG_ERR_MODEL_LOAD',
       `endpoint '${a.endpoint}': provider ${url} failed to load: ${errorText(err)}`,

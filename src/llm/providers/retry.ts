@@ -16,6 +16,14 @@ export function abortedError(label: string, signal: AbortSignal, partial?: LLMRe
   });
 }
 
+/** An abort before anything was produced still reports its partial result: the prompt was sent (llm.md §3.7). */
+export function withPartial(err: unknown, partial: LLMResult): unknown {
+  if (err instanceof SgError && err.code === 'SG_ERR_ABORTED' && err.details.partial === undefined) {
+    err.details.partial = partial;
+  }
+  return err;
+}
+
 /** The server's wish from `retry-after-ms` or `Retry-After` (seconds or an HTTP date), in ms. */
 export function retryAfterMs(headers: { get(name: string): string | null } | undefined): number | undefined {
   if (headers === undefined) return undefined;
