@@ -1,0 +1,127 @@
+// HTTP benchmark: servegraph's HTTP trigger against a bare fastify route doing the same work, in one run, with
+// autocannon at 50 connections; logging off on both sides; each server in a process of its own.
+//
+//   npm run bench:http                      build, then the full run (about 2 minutes)
+//   node bench/http/run.mjs --quick         short runs, for a smoke test
+//   node bench/http/run.mjs --rounds=3 --seconds=10
+//
+// 1. JSON: POST / with {"a":1,"b":"text"}: a one-step graph (MapStep echo) vs a fastify route returning the body.
+// 2. SSE: POST / with Accept: text/event-stream: a graph whose generator step yields 100 chunks vs a fastify route
+//    writing the same 100 `event: chunk` lines and the done event; chunks/s = responses/s × 100.
+// 3. Disconnect to abort: a client reads the first chunk of a slow stream and destroys its socket; the time until
+//    the step's ctx.signal fires (servegraph in this process), p50 and max.
+// Rounds alternate which side runs first; the best round of each side is kept.
+
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { createGraph, MapStep, serve } from '../../dist/index.js';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+const quick = flag('quick') !== undefined;
+const rounds = Number(flag('rounds')?.split('=')[1] ?? (quick ? 1 : 2));
+const seconds = Number(flag('seconds')?.split('=')[1] ?? (quick ? 3 : 10));
+const CONNECTIONS = 50;
+const ABORTS = quick ? 50 : 300;
+
+function startSide(kind) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL('./server.mjs', import.meta.url).pathname, kind], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout.setEncoding('utf8');
+    child.stdout.once('data', (line) => resolve({ url: line.trim(), stop: () => child.kill('SIGKILL') }));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+  });
+}
+
+async function load(kind, headers) {
+  const side = await startSide(kind);
+  try {
+    const opts = { url: side.url, method: 'POST', connections: CONNECTIONS, headers, body: '{"a":1,"b":"text"}' };
+    await autocannon({ ...opts, duration: 2 }); // warm-up
+    const r = await autocannon({ ...opts, duration: seconds });
+    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${kind}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  } finally {
+    side.stop();
+  }
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const SSE_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
+const best = {};
+const keep = (k, r) => {
+  if (best[k] === undefined || r.rps > best[k].rps) best[k] = r;
+};
+for (let i = 0; i < rounds; i++) {
+  const pairs = [
+    ['fastify', 'servegraph', JSON_HEADERS],
+    ['fastify-sse', 'servegraph-sse', SSE_HEADERS],
+  ];
+  for (const [base, sg, headers] of pairs) {
+    const order = i % 2 === 0 ? [base, sg] : [sg, base];
+    for (const k of order) keep(k, await load(k, headers));
+  }
+}
+
+// ---- disconnect to abort ----
+async function abortLatency() {
+  let fired;
+  const graph = createGraph({ name: 'bench-abort' });
+  graph
+    .to(
+      new MapStep({
+        name: 'slow',
+        handler: async function* (_body, ctx) {
+          ctx.signal.addEventListener('abort', () => fired?.(performance.now()), { once: true });
+          yield 'first';
+          await new Promise((r) => setTimeout(r, 60_000).unref());
+          yield 'never';
+        },
+      }),
+    )
+    .respond();
+  const app = await serve(graph, { port: 0, logger: false, openai: false });
+  const times = [];
+  for (let i = 0; i < ABORTS; i++) {
+    const abortedAt = new Promise((r) => {
+      fired = r;
+    });
+    const cutAt = await new Promise((resolve, reject) => {
+      const req = request(`${app.url}/`, { method: 'POST', headers: SSE_HEADERS }, (res) => {
+        res.once('data', () => {
+          const t = performance.now();
+          req.destroy();
+          resolve(t);
+        });
+      });
+      req.once('error', () => {});
+      req.end('{}');
+      setTimeout(() => reject(new Error('no first chunk')), 5000).unref();
+    });
+    times.push((await abortedAt) - cutAt);
+  }
+  await app.close({ graceMs: 0 });
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length / 2)], max: times.at(-1) };
+}
+const abort = await abortLatency();
+
+const n = (x) => Math.round(x).toLocaleString('en-US');
+const met = (ok) => (ok ? 'met' : '**missed**');
+const jsonRatio = best.servegraph.rps / best.fastify.rps;
+const p99Ratio = best.servegraph.p99 / best.fastify.p99;
+const sseRatio = best['servegraph-sse'].rps / best['fastify-sse'].rps;
+console.log(`http benchmark: autocannon, ${CONNECTIONS} connections, ${seconds} s per run, best of ${rounds} round(s)`);
+console.log(`Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})\n`);
+console.log('| measure | servegraph | bare fastify | servegraph vs fastify | target | |');
+console.log('|---|---:|---:|---:|---|---|');
+console.log(`| JSON echo, requests/s | ${n(best.servegraph.rps)} | ${n(best.fastify.rps)} | ${(jsonRatio * 100).toFixed(0)}% | ≥ 90% | ${met(jsonRatio >= 0.9)} |`);
+console.log(`| JSON echo, latency p50 / p99 ms | ${best.servegraph.p50} / ${best.servegraph.p99} | ${best.fastify.p50} / ${best.fastify.p99} | p99 ${p99Ratio.toFixed(2)}x | p99 ≤ 1.2x | ${met(p99Ratio <= 1.2)} |`);
+console.log(`| SSE, 100-chunk streams, chunks/s | ${n(best['servegraph-sse'].rps * 100)} | ${n(best['fastify-sse'].rps * 100)} | ${(sseRatio * 100).toFixed(0)}% | ≥ 90% | ${met(sseRatio >= 0.9)} |`);
+console.log(`| disconnect → abort, ms p50 / max | ${abort.p50.toFixed(2)} / ${abort.max.toFixed(2)} | | | max ≤ 50 ms | ${met(abort.max <= 50)} |`);
