@@ -121,7 +121,15 @@ console.log(`http benchmark: autocannon, ${CONNECTIONS} connections, ${seconds} 
 console.log(`Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})\n`);
 console.log('| measure | servegraph | bare fastify | servegraph vs fastify | target | |');
 console.log('|---|---:|---:|---:|---|---|');
-console.log(`| JSON echo, requests/s | ${n(best.servegraph.rps)} | ${n(best.fastify.rps)} | ${(jsonRatio * 100).toFixed(0)}% | ≥ 90% | ${met(jsonRatio >= 0.9)} |`);
-console.log(`| JSON echo, latency p50 / p99 ms | ${best.servegraph.p50} / ${best.servegraph.p99} | ${best.fastify.p50} / ${best.fastify.p99} | p99 ${p99Ratio.toFixed(2)}x | p99 ≤ 1.2x | ${met(p99Ratio <= 1.2)} |`);
-console.log(`| SSE, 100-chunk streams, chunks/s | ${n(best['servegraph-sse'].rps * 100)} | ${n(best['fastify-sse'].rps * 100)} | ${(sseRatio * 100).toFixed(0)}% | ≥ 90% | ${met(sseRatio >= 0.9)} |`);
-console.log(`| disconnect → abort, ms p50 / max | ${abort.p50.toFixed(2)} / ${abort.max.toFixed(2)} | | | max ≤ 50 ms | ${met(abort.max <= 50)} |`);
+console.log(
+  `| JSON echo, requests/s | ${n(best.servegraph.rps)} | ${n(best.fastify.rps)} | ${(jsonRatio * 100).toFixed(0)}% | ≥ 90% | ${met(jsonRatio >= 0.9)} |`,
+);
+console.log(
+  `| JSON echo, latency p50 / p99 ms | ${best.servegraph.p50} / ${best.servegraph.p99} | ${best.fastify.p50} / ${best.fastify.p99} | p99 ${p99Ratio.toFixed(2)}x | p99 ≤ 1.2x | ${met(p99Ratio <= 1.2)} |`,
+);
+console.log(
+  `| SSE, 100-chunk streams, chunks/s | ${n(best['servegraph-sse'].rps * 100)} | ${n(best['fastify-sse'].rps * 100)} | ${(sseRatio * 100).toFixed(0)}% | ≥ 90% | ${met(sseRatio >= 0.9)} |`,
+);
+console.log(
+  `| disconnect → abort, ms p50 / max | ${abort.p50.toFixed(2)} / ${abort.max.toFixed(2)} | | | max ≤ 50 ms | ${met(abort.max <= 50)} |`,
+);

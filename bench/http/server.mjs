@@ -66,3 +66,5 @@ if (url === undefined) {
   process.exit(2);
 }
 console.log(url);
+// a normal exit on SIGINT, so that --cpu-prof can write its profile
+process.once('SIGINT', () => process.exit(0));

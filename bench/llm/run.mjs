@@ -53,7 +53,13 @@ function graphFor(stream) {
   });
   const graph = createGraph({ name: stream ? 'bench-llm-stream' : 'bench-llm' });
   const runner = new ModelRunnerStep({ name: 'runner' });
-  runner.addModel({ endpointName: 'chat', modelClass: 'LLModel', modelArtifact: prompt, executionMechanism: 'asyncio', resultPath: 'out' });
+  runner.addModel({
+    endpointName: 'chat',
+    modelClass: 'LLModel',
+    modelArtifact: prompt,
+    executionMechanism: 'asyncio',
+    resultPath: 'out',
+  });
   graph.to(runner).respond();
   return createMockServer(graph, { logLevel: 'silent', maxConcurrency: 0 });
 }
@@ -89,7 +95,12 @@ const sgCall = async () => {
 
 async function sdkFirst() {
   const t0 = performance.now();
-  const s = await client.chat.completions.create({ model: 'bench-model', messages, stream: true, stream_options: { include_usage: true } });
+  const s = await client.chat.completions.create({
+    model: 'bench-model',
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   let first;
   for await (const c of s) if (first === undefined && c.choices[0]?.delta?.content) first = performance.now() - t0;
   return first;
@@ -138,6 +149,12 @@ console.log(`llm benchmark: ${CALLS} calls and ${STREAMS} streams per round, seq
 console.log(`Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})\n`);
 console.log('| measure | servegraph (LLModel, mock server) | openai SDK direct | added | ratio | target | |');
 console.log('|---|---:|---:|---:|---:|---|---|');
-console.log(`| call, ms p50 | ${ms(best.sg.p50)} | ${ms(best.sdk.p50)} | +${ms(added)} ms | ${(best.sg.p50 / best.sdk.p50).toFixed(2)}x | ≤ +0.3 ms | ${met(added <= 0.3)} |`);
-console.log(`| call, ms p99 | ${ms(best.sg.p99)} | ${ms(best.sdk.p99)} | +${ms(best.sg.p99 - best.sdk.p99)} ms | ${(best.sg.p99 / best.sdk.p99).toFixed(2)}x | | |`);
-console.log(`| first chunk, ms p50 | ${ms(best.sgFirst)} | ${ms(best.sdkFirst)} | +${ms(addedFirst)} ms | ${(best.sgFirst / best.sdkFirst).toFixed(2)}x | ≤ +0.5 ms | ${met(addedFirst <= 0.5)} |`);
+console.log(
+  `| call, ms p50 | ${ms(best.sg.p50)} | ${ms(best.sdk.p50)} | +${ms(added)} ms | ${(best.sg.p50 / best.sdk.p50).toFixed(2)}x | ≤ +0.3 ms | ${met(added <= 0.3)} |`,
+);
+console.log(
+  `| call, ms p99 | ${ms(best.sg.p99)} | ${ms(best.sdk.p99)} | +${ms(best.sg.p99 - best.sdk.p99)} ms | ${(best.sg.p99 / best.sdk.p99).toFixed(2)}x | | |`,
+);
+console.log(
+  `| first chunk, ms p50 | ${ms(best.sgFirst)} | ${ms(best.sdkFirst)} | +${ms(addedFirst)} ms | ${(best.sgFirst / best.sdkFirst).toFixed(2)}x | ≤ +0.5 ms | ${met(addedFirst <= 0.5)} |`,
+);

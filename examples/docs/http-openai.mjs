@@ -21,7 +21,10 @@ console.log(reply.choices[0].message.content);
 console.log(reply.usage);
 
 const stream = await client.chat.completions.create({
-  model: 'servegraph', messages, stream: true, stream_options: { include_usage: true },
+  model: 'servegraph',
+  messages,
+  stream: true,
+  stream_options: { include_usage: true },
 });
 let text = '';
 for await (const chunk of stream) {

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LLMPromptArtifact, ModelArtifact } from 'servegraph';
 
-const gpt = new ModelArtifact({ key: 'gpt-mini', modelUrl: 'openai://gpt-4o-mini', defaultConfig: { temperature: 0.3 } });
+const gpt = new ModelArtifact({
+  key: 'gpt-mini',
+  modelUrl: 'openai://gpt-4o-mini',
+  defaultConfig: { temperature: 0.3 },
+});
 const finance = new LLMPromptArtifact({
   key: 'finance-prompt',
   modelArtifact: gpt,

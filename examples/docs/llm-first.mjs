@@ -13,8 +13,13 @@ const prompt = new LLMPromptArtifact({
 });
 
 const runner = new ModelRunnerStep({ name: 'runner' });
-runner.addModel({ endpointName: 'planner', modelClass: 'LLModel', modelArtifact: prompt,
-                  executionMechanism: 'asyncio', resultPath: 'plan' });
+runner.addModel({
+  endpointName: 'planner',
+  modelClass: 'LLModel',
+  modelArtifact: prompt,
+  executionMechanism: 'asyncio',
+  resultPath: 'plan',
+});
 const graph = createGraph({ name: 'trips' });
 graph.to(runner).respond();
 

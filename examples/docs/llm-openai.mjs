@@ -2,8 +2,11 @@ import { createGraph, createMockServer, LLMPromptArtifact, ModelRunnerStep } fro
 import { startOpenAITestServer } from 'servegraph/testing';
 
 // a local server speaking OpenAI's wire protocol: here it answers 429 once, then 200
-const oai = await startOpenAITestServer({ answer: 'Rates look stable.', status: [429, 200],
-                                          headers: { 'retry-after-ms': '50' } });
+const oai = await startOpenAITestServer({
+  answer: 'Rates look stable.',
+  status: [429, 200],
+  headers: { 'retry-after-ms': '50' },
+});
 const prompt = new LLMPromptArtifact({
   key: 'finance-prompt',
   modelUrl: 'openai://gpt-4o-mini',
@@ -11,7 +14,12 @@ const prompt = new LLMPromptArtifact({
   providerOptions: { baseURL: oai.url, apiKey: 'test' }, // in real use: OPENAI_API_KEY / OPENAI_BASE_URL
 });
 const runner = new ModelRunnerStep({ name: 'runner' });
-runner.addModel({ endpointName: 'finance', modelClass: 'LLModel', modelArtifact: prompt, executionMechanism: 'asyncio' });
+runner.addModel({
+  endpointName: 'finance',
+  modelClass: 'LLModel',
+  modelArtifact: prompt,
+  executionMechanism: 'asyncio',
+});
 const graph = createGraph({ name: 'finance' });
 graph.to(runner).respond();
 

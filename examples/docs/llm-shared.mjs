@@ -1,12 +1,25 @@
-import { createGraph, createMockServer, LLMPromptArtifact, ModelArtifact, ModelRunnerStep, ModelSelector,
-         registerClass } from 'servegraph';
+import {
+  createGraph,
+  createMockServer,
+  LLMPromptArtifact,
+  ModelArtifact,
+  ModelRunnerStep,
+  ModelSelector,
+  registerClass,
+} from 'servegraph';
 
 // one model, loaded once, serving two endpoints with their own prompts
 const demo = new ModelArtifact({ key: 'demo-llm', modelUrl: 'embedded://demo', defaultConfig: { max_tokens: 24 } });
-const finance = new LLMPromptArtifact({ key: 'finance-prompt', modelArtifact: demo,
-                                        promptTemplate: 'A question about savings and interest rates: {q}' });
-const travel = new LLMPromptArtifact({ key: 'travel-prompt', modelArtifact: demo,
-                                       promptTemplate: 'A question about trains and hotels: {q}' });
+const finance = new LLMPromptArtifact({
+  key: 'finance-prompt',
+  modelArtifact: demo,
+  promptTemplate: 'A question about savings and interest rates: {q}',
+});
+const travel = new LLMPromptArtifact({
+  key: 'travel-prompt',
+  modelArtifact: demo,
+  promptTemplate: 'A question about trains and hotels: {q}',
+});
 
 class TopicSelector extends ModelSelector {
   select(event) {

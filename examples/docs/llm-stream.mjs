@@ -23,11 +23,23 @@ await server.close();
 
 // 2. collected: a Collector gives the same {answer, usage} a non-streaming call returns
 const runner2 = new ModelRunnerStep({ name: 'runner' });
-runner2.addModel({ endpointName: 'baker', modelClass: 'LLModel', modelArtifact: prompt, executionMechanism: 'asyncio',
-                   resultPath: 'reply' }); // the Collector writes the collected value there
+runner2.addModel({
+  endpointName: 'baker',
+  modelClass: 'LLModel',
+  modelArtifact: prompt,
+  executionMechanism: 'asyncio',
+  resultPath: 'reply',
+}); // the Collector writes the collected value there
 const collected = createGraph({ name: 'baking-collected' });
-collected.to(runner2).to(new Collector({ name: 'collect' })).respond();
+collected
+  .to(runner2)
+  .to(new Collector({ name: 'collect' }))
+  .respond();
 const server2 = createMockServer(collected);
 const reply = await server2.test('/', { what: 'bread' });
-console.log('collected answer equals the chunks:', reply.reply.answer === chunks.join(''), JSON.stringify(reply.reply.usage));
+console.log(
+  'collected answer equals the chunks:',
+  reply.reply.answer === chunks.join(''),
+  JSON.stringify(reply.reply.usage),
+);
 await server2.close();

@@ -4,6 +4,8 @@ import { Event } from './event.js';
 import type { EventOwner } from './owner.js';
 import type { StreamDone } from './stream-types.js';
 
+const noop = (): void => {};
+
 /**
  * How a producer's stream becomes the value it would have emitted (streaming.md, "How it merges"): `merge`
  * is the producer's own merge (or the default one), `place` puts a merged value where the producer's output
@@ -219,11 +221,17 @@ export class StreamState {
     if (it?.return === undefined) return;
     try {
       const r = it.return(undefined);
-      if (r instanceof Promise) r.catch(() => {});
+      if (r instanceof Promise) this.producerClosed = r.then(noop, noop);
     } catch {
       // a producer that throws while closing is not reported (streaming.md, "Cancellation")
     }
   }
+
+  /**
+   * Settles once a cancelled producer has closed (its `return()` settled): what a call record waits for, so
+   * that the usage a model reports while unwinding is kept. run() never waits for it.
+   */
+  producerClosed: Promise<void> = Promise.resolve();
 
   private chunk(body: unknown): Event {
     return this.derive(body, { id: this.id, seq: this.produced++, last: false, step: this.step });

@@ -29,9 +29,15 @@ export class PendingCall {
     if (!this.settled) this.stream?.push(value);
   }
 
-  /** Usage reported by the model: to the caller's onUsage; returns what onUsage threw, if it did. */
+  /** called once the worker no longer holds the call (it answered, or died) */
+  onReleased: (() => void) | undefined = undefined;
+
+  /**
+   * Usage reported by the model: to the caller's onUsage; returns what onUsage threw, if it did. Taken until the
+   * worker answers, also after the call was given up: a cancelled model reports what it spent while unwinding.
+   */
   usage(usage: unknown): unknown {
-    if (this.settled || !this.c.onUsage) return undefined;
+    if (!this.c.onUsage) return undefined;
     try {
       this.c.onUsage(usage);
     } catch (err) {

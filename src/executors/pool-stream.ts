@@ -78,16 +78,23 @@ export class PoolStream implements AsyncIterableIterator<unknown> {
   }
 
   return(value?: unknown): Promise<IteratorResult<unknown>> {
+    const p = this.call;
     if (!this.closed) {
       this.closed = true;
       this.chunks.length = 0;
       this.head = 0;
-      const p = this.call;
       if (this.end === undefined && p !== undefined) this.control.cancel(p, cancelReason(p));
     }
     const w = this.waiter;
     this.waiter = undefined;
     w?.resolve({ done: true, value: undefined });
+    // a call its worker still holds (cancelled, or given up on abort): settle once the worker lets go of it, so
+    // that its last usage report (sent before the worker answers) is in when a call record is written
+    if (p !== undefined && p.slot?.held.has(p.id) === true) {
+      return new Promise((resolve) => {
+        p.onReleased = () => resolve({ done: true, value });
+      });
+    }
     return Promise.resolve({ done: true, value });
   }
 

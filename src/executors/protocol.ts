@@ -83,7 +83,11 @@ export type LoadedMessage = { t: 'loaded'; model: string };
 export type ReadyMessage = { t: 'ready' };
 export type LoadErrorMessage = { t: 'load-error'; model: string; error: SerializedError };
 /** A call's output, the hot path: a tuple, like CallMessage. */
-export type ResultMessage = [t: typeof RESULT, id: number, value: unknown];
+/**
+ * `errorsAt`: a batch output holding errors at these positions, each sent as its SerializedError (a structured
+ * clone would turn an SgError into a plain Error and lose its code).
+ */
+export type ResultMessage = [t: typeof RESULT, id: number, value: unknown, errorsAt?: number[]];
 /** The first item of a result tuple. */
 export const RESULT = 1;
 export type ErrorMessage = { t: 'error'; id: number; error: SerializedError };

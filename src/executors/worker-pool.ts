@@ -177,7 +177,12 @@ export class WorkerPool {
 
   private onMessage(slot: Slot, msg: WorkerToMain): void {
     if (Array.isArray(msg)) {
-      // [RESULT, id, value]
+      // [RESULT, id, value, errorsAt?]
+      const errorsAt = msg[3];
+      if (errorsAt !== undefined && Array.isArray(msg[2])) {
+        const out = msg[2] as unknown[];
+        for (const i of errorsAt) out[i] = deserializeError(out[i] as SerializedError);
+      }
       this.answered(slot, msg[1], true, msg[2]);
       return;
     }
@@ -241,6 +246,7 @@ export class WorkerPool {
     for (const p of slot.held.values()) {
       if (p.stuckTimer) clearTimeout(p.stuckTimer);
       if (!p.settled) this.settle(p, false, E.workerDied(this.where(p.c), kind, id, info, slot.killedFor));
+      p.onReleased?.();
     }
     slot.held.clear();
     slot.busy.fill(0);
@@ -318,6 +324,7 @@ export class WorkerPool {
       clearTimeout(p.stuckTimer);
       p.stuckTimer = undefined;
     }
+    p.onReleased?.();
   }
 
   private pumpModel(m: number): void {

@@ -130,6 +130,11 @@ export class LLMPromptArtifact {
     return this.#template?.map((m) => ({ ...m }));
   }
 
+  /** @internal The absolute path of promptFile (spec files write it, so a graph saved elsewhere still finds it). */
+  get _promptFilePath(): string | undefined {
+    return this.#promptPath;
+  }
+
   /** @internal Made with the modelUrl shorthand (shared models then match by URL). */
   get _shorthand(): boolean {
     return this.#shorthand;

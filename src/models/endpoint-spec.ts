@@ -39,9 +39,15 @@ export function modelDefSpec(
   return out;
 }
 
-/** An artifact in a spec file: its JSON form inline (never an in-code apiKey). */
+/**
+ * An artifact in a spec file: its JSON form inline (never an in-code apiKey); a prompt file by its absolute
+ * path, since the spec file may be written to another folder than the artifact's.
+ */
 function artifactSpec(a: Artifact): unknown {
-  return (a as { toJSON(): unknown }).toJSON();
+  const json = (a as { toJSON(): Record<string, unknown> }).toJSON();
+  const promptPath = (a as { _promptFilePath?: string })._promptFilePath;
+  if (json.promptFile !== undefined && promptPath !== undefined) json.promptFile = promptPath;
+  return json;
 }
 
 /** The spec-file form of one endpoint of a runner. */

@@ -87,13 +87,31 @@ export function streamModel(r: StreamRun): Promise<void> {
     out.emit(c);
   };
   return stream.run(source, emit).then(
-    () => record(undefined),
+    () => {
+      if (stream.failure === undefined) record(undefined);
+      // cancelled: the record waits (a bounded time) for the model to unwind and report what it spent
+      else void settledWithin(stream.producerClosed, RECORD_WAIT_MS).then(() => record(undefined));
+    },
     (err: unknown) => {
       const e = modelError(err, step, t.name);
       record(e);
       throw e;
     },
   );
+}
+
+/** How long a cancelled stream's call record waits for the model to report its partial usage. */
+const RECORD_WAIT_MS = 2000;
+
+function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    p.then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 /** Streaming disabled, or a model without predict: consume its predictStream and collect it (streaming.md). */

@@ -6,11 +6,17 @@ import type { ModelDef } from './endpoint.js';
 /** Built-in model names a worker imports from servegraph itself. */
 const BUILTIN_MODELS = new Set(['Model', 'LLModel']);
 
+/** servegraph's compiled entry, which workers import built-in models from; from the TypeScript sources (tests), dist's. */
+function servegraphIndex(): string {
+  const url = new URL('../index.js', import.meta.url).href;
+  return import.meta.url.endsWith('.ts') ? url.replace(/\/src\/index\.js$/, '/dist/index.js') : url;
+}
+
 /** The absolute `file:…#Export` a worker imports a model class from (model-runner.md section 8). */
 export function workerClassRef(def: ModelDef, baseDir: string, step: string | undefined): string {
   const ref = typeof def.modelClass === 'string' ? def.modelClass : registeredNameOf(def.modelClass);
   if (ref !== undefined) {
-    if (BUILTIN_MODELS.has(ref)) return `${new URL('../index.js', import.meta.url).href}#${ref}`;
+    if (BUILTIN_MODELS.has(ref)) return `${servegraphIndex()}#${ref}`;
     const target = splitReference(ref) !== undefined ? ref : workerReference(ref);
     const parts = target === undefined ? undefined : splitReference(target);
     if (parts !== undefined) return `${moduleUrl(parts.module, baseDir)}#${parts.exportName}`;

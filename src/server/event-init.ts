@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventInit } from '../engine/event.js';
 import { describe, SgError } from '../errors/index.js';
+import { traceMetaOf } from './trace.js';
 
 export type TestOptions = {
   method?: string;
@@ -55,5 +56,7 @@ export function mockEventInit(path: unknown, body: unknown, options: unknown, st
     query: EMPTY_QUERY,
     contentType: '',
     timestamp: Date.now(),
+    // test headers stand for a request's: a traceparent among them reaches providers as over HTTP
+    meta: headers === EMPTY_HEADERS ? undefined : traceMetaOf(headers),
   };
 }

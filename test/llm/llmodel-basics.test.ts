@@ -2,11 +2,12 @@
 // paths, inputPath, missing placeholders), model parameters and the merged invocationConfig.
 // thread_pool and process_pool load dist/: run `npm run build` first.
 import { describe, expect, test } from 'vitest';
-import { type ExecutionMechanism, LLMPromptArtifact, ModelArtifact, ModelRunnerStep } from '../../src/index.js';
+import { LLMPromptArtifact, ModelArtifact, ModelRunnerStep } from '../../src/index.js';
 import {
   closeLlmServersAfterEach,
   generations,
   llmGraph,
+  type Mechanism,
   openai,
   promptFor,
   providerOptions,
@@ -46,7 +47,7 @@ function financePrompt(server: Awaited<ReturnType<typeof openai>>, extra: Record
 }
 
 describe('LLModel: the {answer, usage} result at resultPath', () => {
-  const mechanisms: ExecutionMechanism[] = ['naive', 'asyncio', 'thread_pool', 'process_pool'];
+  const mechanisms: Mechanism[] = ['naive', 'asyncio', 'thread_pool', 'process_pool'];
   for (const mechanism of mechanisms) {
     test(`${mechanism}: the server's answer and exact usage land at resultPath; the prompt is enriched`, async () => {
       const server = await openai({ answer: ANSWER, usage: SERVER_USAGE });

@@ -2,12 +2,14 @@
 // Worker mechanisms (thread_pool, process_pool) load servegraph's dist/: run `npm run build` first.
 import { afterEach, expect } from 'vitest';
 import {
+  type CallRecord,
   createGraph,
   type Event,
   type ExecutionMechanism,
   type Graph,
-  type LLMPromptArtifactInit,
   LLMPromptArtifact,
+  type LLMPromptArtifactInit,
+  type MockServer,
   type ModelArtifact,
   type ModelEntry,
   ModelRunnerStep,
@@ -21,10 +23,15 @@ import {
   type TestServerOptions,
 } from '../../src/testing/index.js';
 
+import { sleep } from '../support/core.js';
+
 export { rejectsSg, sleep, throwsSg, useServers, waitFor } from '../support/core.js';
 
+/** The mechanisms a model may be given (a proxy's 'shared_executor' is set by addSharedModelProxy). */
+export type Mechanism = Exclude<ExecutionMechanism, 'shared_executor'>;
+
 /** How the tests name the model class: the built-in name (llm.md section 2). */
-export const LLMODEL = process.env.SG_PROBE ? 'file:///work/main/dist/index.js#LLModel' : 'LLModel';
+export const LLMODEL = 'LLModel';
 
 /** The traceparent of the W3C example. */
 export const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -121,7 +128,7 @@ export function llmGraph(
   endpointName: string,
   artifact: LLMPromptArtifact | ModelArtifact | undefined,
   options: {
-    mechanism?: ExecutionMechanism;
+    mechanism?: Mechanism;
     inputPath?: string;
     resultPath?: string;
     modelParameters?: Record<string, unknown>;
@@ -170,4 +177,15 @@ export function withEnv(vars: Record<string, string | undefined>): () => void {
       else process.env[k] = v;
     }
   };
+}
+
+/** The call records of an endpoint (after flush()), waiting up to `seconds` until there are at least `n`. */
+export async function callRecords(server: MockServer, endpoint: string, n = 1, seconds = 2): Promise<CallRecord[]> {
+  const until = Date.now() + seconds * 1000;
+  for (;;) {
+    await server.monitoring.flush();
+    const calls = await server.monitoring.calls(endpoint);
+    if (calls.length >= n || Date.now() > until) return calls;
+    await sleep(5);
+  }
 }

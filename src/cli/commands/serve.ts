@@ -8,7 +8,9 @@ import { type ServeFlags, serveOptionsOf } from './serve-flags.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve a graph over HTTP (JSON and streamed replies, an OpenAI-compatible front) until SIGTERM or SIGINT')
+    .description(
+      'serve a graph over HTTP (JSON and streamed replies, an OpenAI-compatible front) until SIGTERM or SIGINT',
+    )
     .argument('<graph>', 'a spec file (.yaml, .yml, .json) or a module whose default export is a Graph')
     .option('--port <port>', 'port to listen on (default: $PORT, else 8080; 0 picks a free port)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')

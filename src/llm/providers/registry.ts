@@ -206,7 +206,12 @@ export async function createProvider(a: {
   }
   const { scheme, model } = parseModelUrl(url, a.endpoint);
   const baseDir = a.baseDir ?? process.cwd();
-  const cls = await providerClass(scheme, baseDir);
+  let cls: ProviderClass;
+  try {
+    cls = await providerClass(scheme, baseDir);
+  } catch (err) {
+    throw err instanceof SgError ? namingEndpoint(err, a.endpoint) : err;
+  }
   const merged = { ...a.modelArtifact.providerOptions, ...a.prompt?.providerOptions } as ProviderOptions;
   const options = resolveProviderOptions({
     env: cls.envOptions?.(merged),

@@ -241,7 +241,17 @@ class Host {
       return;
     }
     try {
-      this.port.send([RESULT, id, value]);
+      // a batch output with failed items: each error crosses as its serialised form (model-runner.md section 8)
+      let errorsAt: number[] | undefined;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (value[i] instanceof Error) (errorsAt ??= []).push(i);
+      }
+      if (errorsAt === undefined) this.port.send([RESULT, id, value]);
+      else {
+        const out = [...(value as unknown[])];
+        for (const i of errorsAt) out[i] = serializeError(out[i]);
+        this.port.send([RESULT, id, out, errorsAt]);
+      }
     } catch (err) {
       if (!isCloneFailure(err)) {
         this.port.send({ t: 'error', id, error: serializeError(err) });

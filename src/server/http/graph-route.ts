@@ -53,8 +53,8 @@ export function admit(ctx: HttpContext, reply: FastifyReply): void {
     left = true;
     runtime.leave();
   };
-  reply.raw.once('finish', leave);
-  reply.raw.once('close', leave);
+  // a response always closes, after it finishes or when the client cuts it
+  stateOf(reply.request.raw).onClose.push(leave);
 }
 
 function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply): void {
@@ -138,18 +138,25 @@ export function runEvent(ctx: HttpContext, reply: FastifyReply, init: EventInit,
   const replyPlain = (body: unknown): void => {
     if (settle()) o.sendBody(body);
   };
+  const wire = o.stream;
+  const makeStream = (): StreamReply =>
+    new StreamReply(reply, init.id, wire!.encoder, wire!.explicit, options.heartbeatMs, {
+      plainReply: replyPlain,
+      plainFail: failPlain,
+      // requestTimeoutMs counts to the first chunk of a stream
+      started: () => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = undefined;
+      },
+    });
+  // a client that named SSE or NDJSON gets its writer at once (keep-alive lines may go out before the first
+  // chunk); otherwise the writer is made only if the reply turns out to stream: most replies do not
   const sink: ReplySink =
-    o.stream === undefined
+    wire === undefined
       ? { reply: replyPlain, fail: failPlain }
-      : new StreamReply(reply, init.id, o.stream.encoder, o.stream.explicit, options.heartbeatMs, {
-          plainReply: replyPlain,
-          plainFail: failPlain,
-          // requestTimeoutMs counts to the first chunk of a stream
-          started: () => {
-            if (timer !== undefined) clearTimeout(timer);
-            timer = undefined;
-          },
-        });
+      : wire.explicit
+        ? makeStream()
+        : lazyStreamSink(makeStream, replyPlain, failPlain);
 
   let slot: ReplySlot;
   try {
@@ -162,7 +169,7 @@ export function runEvent(ctx: HttpContext, reply: FastifyReply, init: EventInit,
   if (!o.hasResponder) slot.reply({ id: init.id });
   if (answered) return;
 
-  res.once('close', () => {
+  state.onClose.push(() => {
     if (timer !== undefined) clearTimeout(timer);
     if (answered || res.writableFinished) return;
     clientGone = true;
@@ -182,6 +189,27 @@ export function runEvent(ctx: HttpContext, reply: FastifyReply, init: EventInit,
     }, remainingMs);
     timer.unref();
   }
+}
+
+/** A sink that answers plainly until the first chunk or end marker, then hands over to a stream writer. */
+function lazyStreamSink(
+  make: () => StreamReply,
+  reply: (body: unknown) => void,
+  fail: (err: SgError) => void,
+): ReplySink {
+  let stream: StreamReply | undefined;
+  return {
+    reply: (body) => (stream === undefined ? reply(body) : stream.reply(body)),
+    fail: (err) => (stream === undefined ? fail(err) : stream.fail(err)),
+    chunk: (ev, take) => {
+      stream ??= make();
+      stream.chunk(ev, take);
+    },
+    end: (done, ev) => {
+      stream ??= make();
+      stream.end(done, ev);
+    },
+  };
 }
 
 function internal(err: unknown): SgError {

@@ -11,6 +11,9 @@ import { stateOf } from './request-state.js';
  */
 export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): void {
   const { bodyLimit, retryAfterSeconds } = ctx.options;
+  // a silent logger writes nothing: the access line is not even built
+  const log = fastify.log as { isLevelEnabled?: (level: string) => boolean };
+  const logAccessOn = log.isLevelEnabled?.('info') ?? true;
 
   fastify.addHook('onRequest', (request, reply, done) => {
     const state = stateOf(request.raw);
@@ -22,7 +25,8 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
       delete request.raw.headers['content-type'];
     }
     reply.raw.once('close', () => {
-      logAccess(request, reply);
+      for (const fn of state.onClose) fn();
+      if (logAccessOn) logAccess(request, reply);
       // Node closes idle keep-alive connections only when close() starts; close those that go idle after
       if (ctx.draining) setImmediate(() => fastify.server.closeIdleConnections());
     });

@@ -11,21 +11,29 @@ export type RequestState = {
   errorCode: string | undefined;
   /** a request to the OpenAI-compatible front: its errors take OpenAI's shape */
   openai: boolean;
+  /**
+   * run once when the response closes (ended, or cut by the client), by the one 'close' listener the lifecycle
+   * puts on each response: cheaper than a listener per concern
+   */
+  onClose: Array<() => void>;
 };
 
-// keyed by Node's request, so nothing is added to fastify's types
-const states = new WeakMap<IncomingMessage, RequestState>();
+// a symbol-keyed field of Node's request: nothing added to fastify's types, and faster than a WeakMap
+const STATE = Symbol('servegraph.requestState');
+type WithState = IncomingMessage & { [STATE]?: RequestState };
 
 export function stateOf(raw: IncomingMessage): RequestState {
-  let state = states.get(raw);
+  const r = raw as WithState;
+  let state = r[STATE];
   if (state === undefined) {
     state = {
       arrivedAt: Date.now(),
       media: parseMediaType(raw.headers['content-type']),
       errorCode: undefined,
       openai: false,
+      onClose: [],
     };
-    states.set(raw, state);
+    r[STATE] = state;
   }
   return state;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { EventInit } from '../../engine/event.js';
+import { traceMetaOf } from '../trace.js';
 import { parseForm } from './body.js';
 import { setOwn } from './records.js';
 
@@ -57,14 +58,6 @@ export function headersOf(raw: IncomingMessage): Readonly<Record<string, string>
     setOwn(out, name, prev === undefined ? list[i + 1] : `${prev}, ${list[i + 1]}`);
   }
   return Object.freeze(out);
-}
-
-/** `{ trace: { traceparent, tracestate? } }` when the request carries a W3C `traceparent`, else undefined. */
-export function traceMetaOf(headers: Readonly<Record<string, string>>): Record<string, unknown> | undefined {
-  const traceparent = headers.traceparent;
-  if (traceparent === undefined) return undefined;
-  const tracestate = headers.tracestate;
-  return { trace: tracestate === undefined ? { traceparent } : { traceparent, tracestate } };
 }
 
 /** The event of a request; `url` is the request target as sent (before any routing rewrite). */

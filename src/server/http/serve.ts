@@ -180,8 +180,9 @@ async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyIn
     logger.info('the OpenAI-compatible front is not mounted: the graph has no responder');
   }
   installLifecycle(fastify, ctx);
-  installAuth(fastify, ctx);
+  // CORS headers first, so that a browser can read the errors of auth too
   await installCors(fastify, ctx);
+  installAuth(fastify, ctx);
   // with CORS, OPTIONS on any path is the preflight's (http.md, "Routes")
   const methods = ctx.options.cors === false ? METHODS_SERVED : METHODS_SERVED.filter((m) => m !== 'OPTIONS');
   installHealthRoutes(fastify, ctx, methods);

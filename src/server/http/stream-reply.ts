@@ -17,6 +17,8 @@ const NDJSON = 'application/x-ndjson';
 
 /** The Accept table of http.md: SSE, NDJSON, both (higher `q`, first on a tie), JSON, or `streamFormat`. */
 export function negotiate(accept: string | undefined, streamFormat: WireFormat): Negotiated {
+  // the common cases, without parsing
+  if (accept === undefined || accept === '*/*') return { format: streamFormat, explicit: false };
   let sse: { q: number; at: number } | undefined;
   let ndjson: { q: number; at: number } | undefined;
   let json = false;

@@ -77,7 +77,11 @@ export function openAIError(err: SgError): Record<string, unknown> {
  * The streamed response of the front: SSE `data:` lines of `chat.completion.chunk` objects: a role chunk, one
  * per graph chunk, a closing chunk, the usage chunk (with `include_usage` and usage known), then `[DONE]`.
  */
-export function chunkEncoder(head: CompletionHead, includeUsage: boolean): StreamEncoder {
+export function chunkEncoder(
+  head: CompletionHead,
+  includeUsage: boolean,
+  answerAt: (r: unknown) => unknown = (r) => r,
+): StreamEncoder {
   let roleSent = false;
   const line = (choices: unknown[], usage?: unknown): string => {
     const obj: Record<string, unknown> = { ...head, object: 'chat.completion.chunk', choices };
@@ -104,7 +108,7 @@ export function chunkEncoder(head: CompletionHead, includeUsage: boolean): Strea
     error: (_error, err) => `data: ${JSON.stringify(openAIError(err))}\n\n`,
     ping: ': ping\n\n',
     plain: (body) => {
-      const t = replyText(body);
+      const t = replyText(answerAt(body));
       return { chunks: [t.content], done: { usage: t.usage, finishReason: t.finishReason } };
     },
   };

@@ -164,6 +164,8 @@ function handleCompletion(
   runEvent(ctx, reply, init, {
     hasResponder: true,
     sendBody: (r) => sendJson(reply, completionObject(head, replyText(atPath(r, answerPath)))),
-    stream: mode.stream ? { encoder: chunkEncoder(head, mode.includeUsage), explicit: true } : undefined,
+    stream: mode.stream
+      ? { encoder: chunkEncoder(head, mode.includeUsage, (r) => atPath(r, answerPath)), explicit: true }
+      : undefined,
   });
 }
