@@ -10,13 +10,13 @@
 //    writing the same 100 `event: chunk` lines and the done event; chunks/s = responses/s × 100.
 // 3. Disconnect to abort: a client reads the first chunk of a slow stream and destroys its socket; the time until
 //    the step's ctx.signal fires (servegraph in this process), p50 and max.
-// Rounds alternate which side runs first; the best round of each side is kept.
+// Rounds alternate which side runs first; the best round of each side is kept. On Linux with `taskset` the server
+// runs on CPU 0 and the load generator on CPU 1 (both sides alike), so that they do not take turns on one core.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
 import { createGraph, MapStep, serve } from '../../dist/index.js';
 
 const argv = process.argv.slice(2);
@@ -27,11 +27,22 @@ const seconds = Number(flag('seconds')?.split('=')[1] ?? (quick ? 3 : 10));
 const CONNECTIONS = 50;
 const ABORTS = quick ? 50 : 300;
 
+const pinned = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+    return cpus().length >= 2;
+  } catch {
+    return false;
+  }
+})();
+/** [command, args] running `script` with node, on CPU `cpu` when pinning works */
+const nodeOn = (cpu, args) =>
+  pinned ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
+
 function startSide(kind) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [new URL('./server.mjs', import.meta.url).pathname, kind], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const [cmd, args] = nodeOn(0, [new URL('./server.mjs', import.meta.url).pathname, kind]);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.setEncoding('utf8');
     child.stdout.once('data', (line) => resolve({ url: line.trim(), stop: () => child.kill('SIGKILL') }));
     child.once('error', reject);
@@ -39,21 +50,27 @@ function startSide(kind) {
   });
 }
 
-async function load(kind, headers) {
+async function load(kind, accept) {
   const side = await startSide(kind);
   try {
-    const opts = { url: side.url, method: 'POST', connections: CONNECTIONS, headers, body: '{"a":1,"b":"text"}' };
-    await autocannon({ ...opts, duration: 2 }); // warm-up
-    const r = await autocannon({ ...opts, duration: seconds });
-    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${kind}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+    const [cmd, args] = nodeOn(1, [
+      new URL('./load.mjs', import.meta.url).pathname,
+      side.url,
+      seconds,
+      CONNECTIONS,
+      accept,
+    ]);
+    const r = JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' }));
+    if (r.bad > 0) throw new Error(`${kind}: ${r.bad} failed requests`);
+    return r;
   } finally {
     side.stop();
   }
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const SSE_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
+const JSON_HEADERS = '-';
+const SSE_ACCEPT = 'text/event-stream';
+const SSE_HEADERS = { 'content-type': 'application/json', accept: SSE_ACCEPT };
 const best = {};
 const keep = (k, r) => {
   if (best[k] === undefined || r.rps > best[k].rps) best[k] = r;
@@ -61,7 +78,7 @@ const keep = (k, r) => {
 for (let i = 0; i < rounds; i++) {
   const pairs = [
     ['fastify', 'servegraph', JSON_HEADERS],
-    ['fastify-sse', 'servegraph-sse', SSE_HEADERS],
+    ['fastify-sse', 'servegraph-sse', SSE_ACCEPT],
   ];
   for (const [base, sg, headers] of pairs) {
     const order = i % 2 === 0 ? [base, sg] : [sg, base];
@@ -117,7 +134,9 @@ const met = (ok) => (ok ? 'met' : '**missed**');
 const jsonRatio = best.servegraph.rps / best.fastify.rps;
 const p99Ratio = best.servegraph.p99 / best.fastify.p99;
 const sseRatio = best['servegraph-sse'].rps / best['fastify-sse'].rps;
-console.log(`http benchmark: autocannon, ${CONNECTIONS} connections, ${seconds} s per run, best of ${rounds} round(s)`);
+console.log(
+  `http benchmark: autocannon, ${CONNECTIONS} connections, ${seconds} s per run, best of ${rounds} round(s)${pinned ? ', server on CPU 0 and load on CPU 1' : ''}`,
+);
 console.log(`Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})\n`);
 console.log('| measure | servegraph | bare fastify | servegraph vs fastify | target | |');
 console.log('|---|---:|---:|---:|---|---|');

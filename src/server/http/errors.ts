@@ -42,7 +42,7 @@ export function sendError(reply: FastifyReply, err: SgError, retryAfterSeconds: 
     const allow = err.details.allow;
     if (typeof allow === 'string') reply.header('allow', allow);
   }
-  const state = stateOf(reply.request.raw);
+  const state = stateOf(reply.request);
   state.errorCode = err.code;
   // logged once here (with stack and cause); the access line carries the code
   if (status >= 500) reply.log.error({ err, code: err.code }, `request failed: ${err.message}`);

@@ -54,7 +54,7 @@ export function admit(ctx: HttpContext, reply: FastifyReply): void {
     runtime.leave();
   };
   // a response always closes, after it finishes or when the client cuts it
-  stateOf(reply.request.raw).onClose.push(leave);
+  stateOf(reply.request).onClose.push(leave);
 }
 
 function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply): void {
@@ -70,7 +70,7 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
     );
     return;
   }
-  const state = stateOf(request.raw);
+  const state = stateOf(request);
   let init: ReturnType<typeof eventInitOf>;
   try {
     const bytes = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
@@ -115,7 +115,7 @@ export type RunOptions = {
 export function runEvent(ctx: HttpContext, reply: FastifyReply, init: EventInit, o: RunOptions): void {
   const { runtime, options } = ctx;
   const res = reply.raw;
-  const state = stateOf(reply.request.raw);
+  const state = stateOf(reply.request);
   let answered = false;
   let clientGone = false;
   let timer: NodeJS.Timeout | undefined;

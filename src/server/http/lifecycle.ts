@@ -3,7 +3,7 @@ import { SgError } from '../../errors/index.js';
 import type { HttpContext } from './context.js';
 import { sendError, toHttpError } from './errors.js';
 import { isOpenAIPath } from './openai/front.js';
-import { stateOf } from './request-state.js';
+import { declareRequestState, stateOf } from './request-state.js';
 
 /**
  * What every request goes through, whatever its route: the X-Request-Id echo, our own body reading
@@ -12,11 +12,11 @@ import { stateOf } from './request-state.js';
 export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): void {
   const { bodyLimit, retryAfterSeconds } = ctx.options;
   // a silent logger writes nothing: the access line is not even built
-  const log = fastify.log as { isLevelEnabled?: (level: string) => boolean };
-  const logAccessOn = log.isLevelEnabled?.('info') ?? true;
+  const logAccessOn = ctx.runtime.logger.isLevelEnabled('info');
 
+  declareRequestState(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
-    const state = stateOf(request.raw);
+    const state = stateOf(request);
     reply.header('x-request-id', request.id);
     if (ctx.reserved.openai && isOpenAIPath(request.url.split('?', 1)[0] ?? '')) state.openai = true;
     // fastify answers 415 to a Content-Type it cannot parse; http.md wants such bodies as bytes, so it is
@@ -35,7 +35,10 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
 
   fastify.removeAllContentTypeParsers();
   // every body is read as bytes, within bodyLimit (413 both on Content-Length and while reading chunks)
-  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+  const asBytes = (_request: unknown, body: Buffer | string, done: (err: null, body: unknown) => void) => done(null, body);
+  // JSON named as well: an exact match spares fastify parsing the Content-Type of the commonest requests
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, asBytes);
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, asBytes);
 
   fastify.setErrorHandler((error, _request, reply) => {
     sendError(reply, toHttpError(error, bodyLimit), retryAfterSeconds);
@@ -65,7 +68,7 @@ export function frameworkErrorHandler(
 
 function logAccess(request: FastifyRequest, reply: FastifyReply): void {
   const res = reply.raw;
-  const state = stateOf(request.raw);
+  const state = stateOf(request);
   // a response that did not finish was cut by the client: recorded as 499, never sent (http.md)
   const finished = res.writableFinished;
   request.log.info(

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type MediaType, parseMediaType } from './body.js';
 
 /** What the trigger keeps about one request between fastify's hooks, the handler and the access line. */
@@ -18,14 +18,19 @@ export type RequestState = {
   onClose: Array<() => void>;
 };
 
-// a symbol-keyed field of Node's request: nothing added to fastify's types, and faster than a WeakMap
-const STATE = Symbol('servegraph.requestState');
-type WithState = IncomingMessage & { [STATE]?: RequestState };
+const FIELD = 'servegraphState';
+type WithState = FastifyRequest & { [FIELD]: RequestState | null };
 
-export function stateOf(raw: IncomingMessage): RequestState {
-  const r = raw as WithState;
-  let state = r[STATE];
-  if (state === undefined) {
+/** Declare the field on fastify's requests, so that every request object has it from construction (one shape). */
+export function declareRequestState(fastify: FastifyInstance): void {
+  fastify.decorateRequest(FIELD, null);
+}
+
+export function stateOf(request: FastifyRequest): RequestState {
+  const r = request as WithState;
+  let state = r[FIELD];
+  if (state === null || state === undefined) {
+    const raw = request.raw;
     state = {
       arrivedAt: Date.now(),
       media: parseMediaType(raw.headers['content-type']),
@@ -33,7 +38,7 @@ export function stateOf(raw: IncomingMessage): RequestState {
       openai: false,
       onClose: [],
     };
-    r[STATE] = state;
+    r[FIELD] = state;
   }
   return state;
 }

@@ -48,14 +48,23 @@ export function queryOf(url: string): Record<string, string | string[]> {
   return q < 0 ? {} : parseForm(url.slice(q + 1));
 }
 
+/** Names a plain object inherits (`constructor`, `__proto__`, …): such header names take the careful path. */
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 /** Request headers with lower-case names; a repeated header's values joined with ', ' (from the raw list). */
 export function headersOf(raw: IncomingMessage): Readonly<Record<string, string>> {
   const out: Record<string, string> = {};
   const list = raw.rawHeaders;
   for (let i = 0; i + 1 < list.length; i += 2) {
     const name = list[i].toLowerCase();
-    const prev = Object.hasOwn(out, name) ? out[name] : undefined;
-    setOwn(out, name, prev === undefined ? list[i + 1] : `${prev}, ${list[i + 1]}`);
+    const value = list[i + 1];
+    if (INHERITED.has(name)) {
+      const prev = Object.hasOwn(out, name) ? out[name] : undefined;
+      setOwn(out, name, prev === undefined ? value : `${prev}, ${value}`);
+      continue;
+    }
+    const prev = out[name];
+    out[name] = prev === undefined ? value : `${prev}, ${value}`;
   }
   return Object.freeze(out);
 }

@@ -155,7 +155,8 @@ class ServedGraph implements HttpServer {
 async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyInstance> {
   const fastify = Fastify({
     // typed as fastify's base logger so the instance is the plain FastifyInstance users expect
-    loggerInstance: logger as FastifyBaseLogger,
+    // a silent logger: fastify's own null logger, which makes no child logger per request
+    ...(logger.isLevelEnabled('fatal') ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
     // one access line per request is written by the lifecycle hook instead of fastify's two
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.options.bodyLimit,

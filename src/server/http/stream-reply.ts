@@ -103,6 +103,8 @@ export class StreamReply implements ReplySink {
   private closed = false;
   private chunks = 0;
   private idle: NodeJS.Timeout | undefined;
+  /** performance.now() of the last write; 0 before the first */
+  private lastWriteAt = 0;
   /** `take` of chunks written while the socket was full, released on `drain` (or when the socket closes) */
   private waiting: Array<() => void> = [];
 
@@ -147,7 +149,7 @@ export class StreamReply implements ReplySink {
       this.hooks.plainFail(err);
       return;
     }
-    stateOf(this.http.request.raw).errorCode = err.code;
+    stateOf(this.http.request).errorCode = err.code;
     if (err.status >= 500) this.http.log.error({ err, code: err.code }, `stream failed: ${err.message}`);
     const error = { code: err.code, message: err.message, step: err.step ?? null, endpoint: err.endpoint ?? null };
     this.write(this.encoder.error(error, err));
@@ -206,7 +208,9 @@ export class StreamReply implements ReplySink {
     if (this.closed || this.res.destroyed) return;
     this.sendHeaders();
     this.res.write(text);
-    this.armHeartbeat();
+    this.lastWriteAt = performance.now();
+    // the silence timer runs once started; it looks at lastWriteAt when it fires (no timer per chunk)
+    if (this.idle === undefined) this.armHeartbeat();
   }
 
   private sendHeaders(): void {
@@ -219,6 +223,7 @@ export class StreamReply implements ReplySink {
     for (const [name, value] of Object.entries(this.http.getHeaders())) {
       if (value !== undefined) headers[name] = value;
     }
+    // no flushHeaders(): the headers leave with the first write, in the same packet
     res.writeHead(200, {
       ...headers,
       'content-type': this.encoder.contentType,
@@ -227,11 +232,10 @@ export class StreamReply implements ReplySink {
       'x-accel-buffering': 'no',
       'x-request-id': this.id,
     });
-    res.flushHeaders();
   }
 
-  /** (re)start the silence timer: a keep-alive line after `heartbeatMs` without a write */
-  private armHeartbeat(): void {
+  /** start the silence timer: a keep-alive line once `heartbeatMs` pass without a write */
+  private armHeartbeat(delayMs = this.heartbeatMs): void {
     if (this.idle !== undefined) clearTimeout(this.idle);
     this.idle = undefined;
     const ms = this.heartbeatMs;
@@ -239,8 +243,11 @@ export class StreamReply implements ReplySink {
     if (!this.explicit && !this.headersOut) return;
     this.idle = setTimeout(() => {
       this.idle = undefined;
-      this.write(this.encoder.ping);
-    }, ms);
+      const quietMs = performance.now() - this.lastWriteAt;
+      // written to since the timer started: wait out the rest of the silence instead
+      if (this.lastWriteAt > 0 && quietMs < ms) this.armHeartbeat(ms - quietMs);
+      else this.write(this.encoder.ping);
+    }, delayMs);
     this.idle.unref();
   }
 

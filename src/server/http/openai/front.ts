@@ -145,7 +145,7 @@ function handleCompletion(
     );
     return;
   }
-  const state = stateOf(request.raw);
+  const state = stateOf(request);
   let body: Record<string, unknown>;
   let mode: { stream: boolean; includeUsage: boolean };
   try {
