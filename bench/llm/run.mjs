@@ -66,7 +66,8 @@ function graphFor(stream) {
 
 const sg = graphFor(false);
 const sgStream = graphFor(true);
-const client = new OpenAI({ apiKey: 'bench', baseURL: oai.url, maxRetries: 0 });
+// the same client settings as servegraph's OpenAI provider: retries off, no SDK timeout of its own, logging off
+const client = new OpenAI({ apiKey: 'bench', baseURL: oai.url, maxRetries: 0, timeout: 2 ** 31 - 1, logLevel: 'off' });
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
