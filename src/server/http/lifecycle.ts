@@ -35,7 +35,8 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
 
   fastify.removeAllContentTypeParsers();
   // every body is read as bytes, within bodyLimit (413 both on Content-Length and while reading chunks)
-  const asBytes = (_request: unknown, body: Buffer | string, done: (err: null, body: unknown) => void) => done(null, body);
+  const asBytes = (_request: unknown, body: Buffer | string, done: (err: null, body: unknown) => void) =>
+    done(null, body);
   // JSON named as well: an exact match spares fastify parsing the Content-Type of the commonest requests
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, asBytes);
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, asBytes);
