@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // monitoring stores in memory unless a test says otherwise: no servegraph.db written into the work tree
+    env: { SERVEGRAPH_STORE: 'sqlite::memory:' },
   },
 });

@@ -30,6 +30,7 @@ export type { AddSharedModelOptions } from './models/shared-models.js';
 export type { ExecutionMechanism, ModelCallContext, ModelEntry, ModelOptions } from './models/types.js';
 export type { CallRecord, EndpointRecord, EndpointStats } from './monitoring/types.js';
 export { type RegisterOptions, registerClass } from './registry/registry.js';
+export type { EndpointHealth, SvgOptions } from './render/svg.js';
 export type { TestOptions } from './server/event-init.js';
 export {
   type CorsOptions,

@@ -2,6 +2,7 @@
 import '../builtins.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerEndpoints } from './commands/endpoints.js';
 import { registerGraph } from './commands/graph.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
@@ -22,5 +23,6 @@ const program = new Command()
 registerServe(program);
 registerTest(program);
 registerGraph(program);
+registerEndpoints(program);
 
 await program.parseAsync(process.argv);

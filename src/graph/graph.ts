@@ -2,6 +2,7 @@ import { SgError } from '../errors/index.js';
 import type { PoolResourceOptions } from '../models/pool-resources.js';
 import { type AddSharedModelOptions, SharedModels } from '../models/shared-models.js';
 import { toMermaid } from '../render/mermaid.js';
+import { type SvgOptions, toSvg } from '../render/svg.js';
 import { graphFromFile, graphFromSpec, graphToSpec } from '../spec/index.js';
 import { checkOptions, checkRefs, checkStep } from './arguments.js';
 import { downstream, type Edge, reaches, upstream } from './edges.js';
@@ -97,9 +98,7 @@ export class Graph {
         throw new SgError(
           'SG_ERR_GRAPH_CYCLE',
           `step '${step.name}': before '${before}' is the step itself or one of its after steps`,
-          {
-            step: step.name,
-          },
+          { step: step.name },
         );
       }
       for (const a of after) {
@@ -107,9 +106,7 @@ export class Graph {
           throw new SgError(
             'SG_ERR_GRAPH_CYCLE',
             `step '${step.name}' after '${a}' and before '${before}' would close a loop (${before} -> … -> ${a})`,
-            {
-              step: step.name,
-            },
+            { step: step.name },
           );
         }
       }
@@ -133,9 +130,7 @@ export class Graph {
       throw new SgError(
         'SG_ERR_INVALID_ERROR_HANDLER',
         `the graph-level error handler '${handler.name}' takes no before: the graph completes after it`,
-        {
-          step: handler.name,
-        },
+        { step: handler.name },
       );
     }
     this.adoptHandler(handler, undefined);
@@ -181,6 +176,11 @@ export class Graph {
     return toMermaid(this);
   }
 
+  /** An SVG drawing of this graph (graph.md section 1); `embedStyles: true` adds its stylesheet for a standalone file. */
+  toSvg(options?: SvgOptions): string {
+    return toSvg(this, options);
+  }
+
   /** Build a graph from a spec object (graph.md section 11); validates it. */
   static fromSpec(spec: unknown, options: { baseDir?: string } = {}): Graph {
     return graphFromSpec(spec, options);
@@ -217,9 +217,7 @@ export class Graph {
       throw new SgError(
         'SG_ERR_INVALID_ERROR_HANDLER',
         `step '${next.name}' is an error handler: it cannot have upstream steps (here '${from.name}')`,
-        {
-          step: next.name,
-        },
+        { step: next.name },
       );
     }
     if (from === next || (next._graph === this && this._reaches(next.name, from.name))) {

@@ -96,7 +96,8 @@ export class RunnerPlan {
         );
       }
     }
-    monitor?.registerEndpoints(
+    // the creation strategies apply before the models load (monitoring.md section 2)
+    await monitor?.registerEndpoints(
       this.targets.map((t) => endpointDefinition(t, this.step.name)),
       'loading',
     );
@@ -186,5 +187,6 @@ function endpointDefinition(t: Target, step: string): EndpointDefinition {
             path: artifactFile(a),
           },
     creationStrategy: t.endpoint.creationStrategy,
+    artifactJson: a === undefined ? undefined : (a as { toJSON(): unknown }).toJSON(),
   };
 }

@@ -230,7 +230,7 @@ export class RunnerProcessor implements Processor {
         const one = { ...r, outcome: item };
         results.push(this.resultOf(bodies[i], one, false));
         if (!one.outcome.ok) failures.push({ name: r.target.name, error: one.outcome.error });
-        this.record(members[i].id, r, one.outcome, size, (r.call.input as unknown[] | undefined)?.[i]);
+        this.record(members[i].id, r, one.outcome, size, (r.call.input as unknown[] | undefined)?.[i], i === 0);
       }
       const body = this.merge(running, results);
       newBodies.push(
@@ -287,7 +287,7 @@ export class RunnerProcessor implements Processor {
     models[r.target.name] = entry;
   }
 
-  private record(eventId: string, r: Running, o: Outcome, batchSize: number, input: unknown): void {
+  private record(eventId: string, r: Running, o: Outcome, batchSize: number, input: unknown, first = true): void {
     const monitor = this.monitor;
     if (monitor === undefined) return;
     // aborted: the call's signal fired before it settled (client gone, deadline, server closing), recorded
@@ -313,6 +313,7 @@ export class RunnerProcessor implements Processor {
       error,
       aborted,
       batchSize,
+      firstOfBatch: first,
       usage: r.call.usage,
       input,
       output: o.ok ? o.value : undefined,

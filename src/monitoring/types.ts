@@ -78,6 +78,8 @@ export type CallReport = {
   error: { code: string; message: string } | undefined;
   aborted: boolean;
   batchSize: number;
+  /** false for the 2nd and later members of one batched model call (its batch size is observed once) */
+  firstOfBatch?: boolean;
   usage: Usage | undefined;
   input: unknown;
   output: unknown;
@@ -87,8 +89,8 @@ export type CallReport = {
   chunks?: number | null;
 };
 
-/** The endpoint definitions a runner declares when the server starts. */
-export type EndpointDefinition = Pick<
+/** The endpoint definitions a runner declares when the server starts (`artifactJson`: the artifact's toJSON(), hashed). */
+export type EndpointDefinition = { artifactJson?: unknown } & Pick<
   EndpointRecord,
   | 'name'
   | 'step'
@@ -105,9 +107,11 @@ export type EndpointDefinition = Pick<
 
 /** Where call records go: recording is synchronous, never throws and does no I/O (monitoring.md section 5). */
 export interface CallSink {
-  /** declare endpoints when their runner starts: `'loading'` before their models load, `'serving'` once loaded */
-  registerEndpoints(defs: EndpointDefinition[], state?: 'loading' | 'serving'): void;
+  /** declare endpoints when their runner starts, before their models load (creation strategies, section 2) */
+  registerEndpoints(defs: EndpointDefinition[], state?: 'loading' | 'serving'): void | Promise<void>;
   /** the endpoints' state changed: loaded (`serving`), failed to load (`error`, with the error text), closed (`stopped`) */
   setState(names: string[], state: EndpointRecord['state'], error?: string | null): void;
   record(report: CallReport): void;
+  /** write what is buffered and close the store (when the server closes) */
+  close?(): Promise<void>;
 }

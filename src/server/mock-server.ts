@@ -4,7 +4,7 @@ import { consumerGone } from '../engine/stream.js';
 import { SgError } from '../errors/index.js';
 import type { Graph } from '../graph/graph.js';
 import { parseOptions, trackingSchema } from '../graph/settings.js';
-import type { MemoryMonitor } from '../monitoring/memory-monitor.js';
+import type { Monitor } from '../monitoring/monitor.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../util/logger.js';
 import { mockEventInit, type TestOptions } from './event-init.js';
 import { createMonitor } from './monitor.js';
@@ -33,15 +33,16 @@ const closeSchema = z.object({ graceMs: z.number().min(0).optional() }).strict()
 export class MockServer {
   /** @internal */
   readonly _runtime: GraphRuntime;
-  /** Endpoint and call queries (monitoring.md section 8); kept in memory by the mock server. */
-  readonly monitoring: MemoryMonitor;
+  /** Endpoint and call queries (monitoring.md section 8); in `sqlite::memory:` unless told otherwise. */
+  readonly monitoring: Monitor;
 
   /** @internal use createMockServer() */
   constructor(graph: Graph, options: MockServerOptions = {}) {
     const o = parseOptions(optionsSchema, options, 'createMockServer');
-    this.monitoring = createMonitor(graph, o.tracking);
+    const logger = createLogger(o.logLevel ?? 'warn');
+    this.monitoring = createMonitor(graph, o.tracking, 'sqlite::memory:', logger);
     this._runtime = new GraphRuntime(graph, {
-      logger: createLogger(o.logLevel ?? 'warn'),
+      logger,
       maxConcurrency: o.maxConcurrency ?? 1024,
       monitor: this.monitoring,
     });

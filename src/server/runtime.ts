@@ -133,8 +133,12 @@ export class GraphRuntime {
   /** Stop taking events, let those in flight finish for up to `graceMs`, then fail the rest and stop the steps. */
   close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.closing === undefined) this.closing = this.shutDown(options.graceMs ?? 10_000);
-    return this.closing;
+    // after a failed start too: call records still buffered are written and the store closed; one promise for every call
+    this.fullyClosed ??= this.closing.then(() => this.monitor?.close?.().catch(() => {}));
+    return this.fullyClosed;
   }
+
+  private fullyClosed: Promise<void> | undefined;
 
   private async start(): Promise<void> {
     const graph = this.graph;
@@ -182,6 +186,7 @@ export class GraphRuntime {
     } catch (err) {
       await this.stopSteps();
       graph._inUse = false;
+      // the monitor stays open, so that the failed endpoints can be queried; close() closes it
       this.closing ??= Promise.resolve();
       throw err;
     }

@@ -1,4 +1,6 @@
 import { createGraph, Model, ModelArtifact, type ModelCallContext, ModelRunnerStep } from '../../src/index.js';
+import { openStore } from '../../src/monitoring/store/open-store.js';
+import type { MonitorStore } from '../../src/monitoring/store/store.js';
 import { ref, serve, sleep } from './helpers.js';
 
 export const CALL_FIELDS = [
@@ -82,4 +84,15 @@ export function monitored(options: { tracking?: false | { recordIo?: boolean }; 
   r.addModel({ endpointName: 'pooled', modelClass: ref('AddN'), executionMechanism: 'thread_pool', inputPath: 'n' });
   g.to(r).respond();
   return serve(g, options.tracking === undefined ? {} : { tracking: options.tracking });
+}
+
+/** Open a store file read-only (as `servegraph endpoints` does), run `read`, close it. */
+export async function readStore<T>(url: string, read: (store: MonitorStore) => Promise<T>): Promise<T> {
+  const store = openStore(url);
+  await store.open({ readOnly: true });
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
 }

@@ -1,7 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { type CallRecord, createGraph, MapStep, Model, ModelArtifact, ModelSelector } from '../../src/index.js';
 import { ref, rejectsSg, runnerGraph, serve, sleep, waitFor } from './helpers.js';
-import { ENDPOINT_FIELDS, ISO, monitored, Scripted } from './monitoring-fixtures.js';
+import { ENDPOINT_FIELDS, ISO, monitored, readStore, Scripted } from './monitoring-fixtures.js';
 
 describe('endpoint records and stats', () => {
   test('getEndpoint: the fields of monitoring.md section 1', async () => {
@@ -177,7 +180,8 @@ describe('endpoint records and stats', () => {
     const { graph } = runnerGraph((r) =>
       r.addModel({ endpointName: 'slow', modelClass: SlowLoad, executionMechanism: 'naive' }),
     );
-    const s = serve(graph);
+    const file = `sqlite:${join(mkdtempSync(join(tmpdir(), 'sg-mon-')), 'state.db')}`;
+    const s = serve(graph, { tracking: { store: file } });
     let seen: string | undefined;
     await waitFor(() => {
       void s.monitoring.getEndpoint('slow').then(
@@ -190,7 +194,9 @@ describe('endpoint records and stats', () => {
     await s.ready();
     expect(await s.monitoring.getEndpoint('slow')).toMatchObject({ state: 'serving', instances: 1, error: null });
     await s.close();
-    expect(await s.monitoring.getEndpoint('slow')).toMatchObject({ state: 'stopped', instances: 0 });
+    // the server's store is closed with it: read the file as the CLI does
+    const [after] = await readStore(file, (st) => st.listEndpoints({ all: false, now: Date.now() }));
+    expect(after).toMatchObject({ name: 'slow', state: 'stopped', instances: 0 });
 
     const failing = serve(
       runnerGraph((r) =>

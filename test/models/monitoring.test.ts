@@ -1,7 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { createGraph, ModelRunnerStep } from '../../src/index.js';
 import { rejectsSg, runnerGraph, serve, sleep, waitFor } from './helpers.js';
-import { CALL_FIELDS, ISO, monitored, Scripted } from './monitoring-fixtures.js';
+import { CALL_FIELDS, ISO, monitored, readStore, Scripted } from './monitoring-fixtures.js';
 
 describe('call records: server.monitoring.calls()', () => {
   test('exactly the fields of monitoring.md section 4, newest first, with limit and outcome', async () => {
@@ -105,7 +108,8 @@ describe('call records: server.monitoring.calls()', () => {
     r.addModel({ endpointName: 'obeys', modelClass: Scripted, executionMechanism: 'asyncio' });
     r.addModel({ endpointName: 'limited', modelClass: Scripted, executionMechanism: 'asyncio', timeoutMs: 50 });
     g.to(r).respond();
-    const s = serve(g);
+    const file = `sqlite:${join(mkdtempSync(join(tmpdir(), 'sg-mon-')), 'abort.db')}`;
+    const s = serve(g, { tracking: { store: file } });
     await s.test('/', { ms: 300 });
     const [t] = await s.monitoring.calls('limited');
     expect(t).toMatchObject({ outcome: 'error', errorCode: 'SG_ERR_MODEL_TIMEOUT' });
@@ -113,8 +117,11 @@ describe('call records: server.monitoring.calls()', () => {
     await sleep(50);
     await s.close({ graceMs: 50 });
     await pending;
-    await waitFor(() => true);
-    const [a] = await s.monitoring.calls('obeys');
+    // written before the store closed with the server: read the file as the CLI does
+    const [a] = await readStore(file, async (st) => {
+      const [e] = (await st.listEndpoints({ all: false, now: Date.now() })).filter((x) => x.name === 'obeys');
+      return st.calls({ uid: e.uid!, limit: 1 });
+    });
     expect(a).toMatchObject({ outcome: 'aborted', errorCode: 'SG_ERR_SERVER_CLOSED' });
   });
 

@@ -3,13 +3,13 @@ import { SgError } from '../../errors/index.js';
 import { loadGraphFile } from '../load-graph.js';
 import { EXIT, errorLine, exitCodeOf } from '../output.js';
 
-const FORMATS = ['mermaid', 'json'] as const;
+const FORMATS = ['mermaid', 'svg', 'json'] as const;
 
-/** `servegraph graph <graph> --format mermaid|json`: print a drawing or the spec form of a graph. */
+/** `servegraph graph <graph> --format mermaid|svg|json`: print a drawing or the spec form of a graph. */
 export function registerGraph(program: Command): void {
   program
     .command('graph')
-    .description('print a graph as Mermaid text or as its JSON spec')
+    .description('print a graph as Mermaid text, a standalone SVG or its JSON spec')
     .argument('<graph>', 'a spec file (.yaml, .yml, .json) or a module whose default export is a Graph')
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'mermaid')
     .action(async (file: string, flags: { format: string }) => {
@@ -22,9 +22,13 @@ export function registerGraph(program: Command): void {
         }
         const graph = await loadGraphFile(file);
         graph.validate();
-        process.stdout.write(
-          flags.format === 'json' ? `${JSON.stringify(graph.toSpec(), null, 2)}\n` : graph.toMermaid(),
-        );
+        const text =
+          flags.format === 'json'
+            ? `${JSON.stringify(graph.toSpec(), null, 2)}\n`
+            : flags.format === 'svg'
+              ? graph.toSvg({ embedStyles: true })
+              : graph.toMermaid();
+        process.stdout.write(text);
         process.exitCode = EXIT.ok;
       } catch (err) {
         process.stderr.write(`${errorLine(err)}\n`);

@@ -1,3 +1,4 @@
+import type { Monitor } from '../../monitoring/monitor.js';
 import type { GraphRuntime } from '../runtime.js';
 import type { ResolvedServeOptions } from './options.js';
 
@@ -15,6 +16,7 @@ export class HttpContext {
   constructor(
     readonly runtime: GraphRuntime,
     readonly options: ResolvedServeOptions,
+    readonly monitoring?: Monitor,
   ) {
     runtime.ready.then(undefined, () => {
       this.startFailed = true;

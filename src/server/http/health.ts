@@ -17,8 +17,7 @@ export function installHealthRoutes(fastify: FastifyInstance, ctx: HttpContext, 
     method: ['GET', 'HEAD'],
     url: '/healthz',
     handler: (_request, reply) => {
-      // model monitoring arrives with its own issue; until then tracking is reported off
-      sendJson(reply, 200, { status: 'ok', tracking: 'off' });
+      sendJson(reply, 200, { status: 'ok', tracking: ctx.monitoring?.trackingState ?? 'off' });
     },
   });
 

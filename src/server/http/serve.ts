@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import { describe, SgError } from '../../errors/index.js';
 import { type Graph, isGraph } from '../../graph/graph.js';
-import type { MemoryMonitor } from '../../monitoring/memory-monitor.js';
+import type { Monitor } from '../../monitoring/monitor.js';
 import { createLogger } from '../../util/logger.js';
 import { createMonitor } from '../monitor.js';
 import { GraphRuntime } from '../runtime.js';
@@ -14,6 +14,7 @@ import { installCors } from './cors.js';
 import { installGraphRoute } from './graph-route.js';
 import { installHealthRoutes } from './health.js';
 import { frameworkErrorHandler, installLifecycle } from './lifecycle.js';
+import { installMonitoringRoutes } from './monitoring-routes.js';
 import { installOpenAIFront } from './openai/front.js';
 import {
   MAX_TIMER_MS,
@@ -35,7 +36,7 @@ export interface HttpServer {
   /** the fastify instance, for hooks and plugins of your own */
   readonly fastify: FastifyInstance;
   /** endpoint and call queries (monitoring.md section 8), the same object as the mock server's */
-  readonly monitoring: MemoryMonitor;
+  readonly monitoring: Monitor;
   /** resolves when every step and model is started; rejects with the first start-up error */
   ready(): Promise<void>;
   /** graceful shutdown (http.md, "Graceful shutdown"); a second call returns the same promise */
@@ -60,14 +61,14 @@ export async function serve(graph: Graph, options: ServeOptions = {}): Promise<H
   }
   const o = resolveServeOptions(options);
   const logger = loggerOf(o.logger);
-  const monitoring = createMonitor(graph, o.tracking);
+  const monitoring = createMonitor(graph, o.tracking, 'sqlite:./servegraph.db', logger);
   const runtime = new GraphRuntime(graph, {
     logger,
     maxConcurrency: o.maxConcurrency,
     monitor: monitoring,
     onProgress: o.onProgress,
   });
-  const ctx = new HttpContext(runtime, o);
+  const ctx = new HttpContext(runtime, o, monitoring);
   let fastify: FastifyInstance | undefined;
   try {
     fastify = await buildFastify(ctx, logger);
@@ -98,7 +99,7 @@ class ServedGraph implements HttpServer {
   constructor(
     readonly fastify: FastifyInstance,
     private readonly ctx: HttpContext,
-    readonly monitoring: MemoryMonitor,
+    readonly monitoring: Monitor,
   ) {
     const address = fastify.server.address() as AddressInfo;
     this.port = address.port;
@@ -177,6 +178,7 @@ async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyIn
   fastify.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
   // the front needs a reply to turn into an answer: not mounted for a graph without a responder
   ctx.reserved.openai = ctx.options.openai !== false && ctx.runtime.hasResponder;
+  ctx.reserved.monitoringApi = ctx.options.monitoringApi;
   if (ctx.options.openai !== false && !ctx.runtime.hasResponder) {
     logger.info('the OpenAI-compatible front is not mounted: the graph has no responder');
   }
@@ -188,6 +190,7 @@ async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyIn
   const methods = ctx.options.cors === false ? METHODS_SERVED : METHODS_SERVED.filter((m) => m !== 'OPTIONS');
   installHealthRoutes(fastify, ctx, methods);
   if (ctx.reserved.openai) installOpenAIFront(fastify, ctx, methods);
+  installMonitoringRoutes(fastify, ctx, methods);
   installGraphRoute(fastify, ctx, methods);
   return fastify;
 }

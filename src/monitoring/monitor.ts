@@ -1,0 +1,281 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { errorText, SgError } from '../errors/index.js';
+import { callRow } from './call-row.js';
+import { withHash } from './definition.js';
+import { MonitorQueries } from './monitor-queries.js';
+import { rollupsOf } from './rollup.js';
+import { openStore } from './store/open-store.js';
+import type { InstanceInfo } from './store/store.js';
+import type { ResolvedTracking } from './tracking.js';
+import type { CallReport, CallSink, EndpointDefinition, EndpointRecord } from './types.js';
+import { type Pending, RecordWriter } from './writer.js';
+
+/** What monitoring tells Prometheus (the metrics module implements it). */
+export interface MetricsSink {
+  observeReport(report: CallReport, step: string, mechanism: string): void;
+  dropped(reason: 'buffer_full' | 'store_error' | 'shutdown' | 'internal', n: number): void;
+  setBuffer(n: number): void;
+  text(): Promise<string>;
+}
+
+type Logger = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+
+const HEARTBEAT_MS = 30_000;
+const RETENTION_EVERY_MS = 3_600_000;
+const RETENTION_BATCH = 5000;
+const DAY_MS = 86_400_000;
+const SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * Model endpoints and their call records (monitoring.md): recording is a synchronous append to a bounded buffer
+ * and a metrics update; a background writer puts records in the store; the queries of section 8 read it. Any
+ * failure inside is counted and logged, never thrown at an event.
+ */
+export class Monitor extends MonitorQueries implements CallSink {
+  readonly instance: InstanceInfo = {
+    id: randomBytes(8).toString('hex'),
+    host: hostname(),
+    pid: process.pid,
+    startedAt: Date.now(),
+  };
+  private uids = new Map<string, string>();
+  private readonly writer: RecordWriter;
+  private timers: NodeJS.Timeout[] = [];
+  private reopening: NodeJS.Timeout | undefined;
+  private lastInternalLog = 0;
+  private closed = false;
+
+  constructor(
+    graph: string,
+    options: ResolvedTracking,
+    private readonly logger: Logger,
+    private readonly makeMetrics?: () => MetricsSink,
+  ) {
+    super(graph, options);
+    this.writer = new RecordWriter(options, {
+      write: (batch) => this.write(batch),
+      dropped: (n, reason) => this.metrics?.dropped(reason, n),
+      failed: (err) => this.storeFailed(err),
+      buffered: (n) => this.metrics?.setBuffer(n),
+    });
+  }
+
+  private metricsSink: MetricsSink | undefined;
+
+  /** made on first use: a graph without models, or a mock server never scraped, pays nothing for it */
+  private get metrics(): MetricsSink | undefined {
+    if (this.metricsSink === undefined && this.makeMetrics !== undefined) this.metricsSink = this.makeMetrics();
+    return this.metricsSink;
+  }
+
+  /** 'on', 'off' or 'degraded' (the store failed and is being reopened) */
+  get trackingState(): 'on' | 'off' | 'degraded' {
+    return !this.enabled ? 'off' : this.degraded ? 'degraded' : 'on';
+  }
+
+  /** the store URL as shown to people (password hidden), or null with tracking off */
+  get storeUrl(): string | null {
+    return this.enabled ? (this.store?.displayUrl ?? this.options.store) : null;
+  }
+
+  /**
+   * Open the store and migrate it (start-up): a bad URL or an unknown schema fails start-up; a store that cannot
+   * be reached leaves tracking degraded, reopened every reopenIntervalMs.
+   */
+  async open(): Promise<void> {
+    if (!this.enabled || this.store !== undefined) return;
+    const store = openStore(this.options.store);
+    try {
+      await store.open();
+    } catch (err) {
+      await store.close().catch(() => {});
+      if (err instanceof SgError && err.code === 'SG_ERR_MONITOR_STORE_UNAVAILABLE') {
+        this.storeFailed(err);
+        return;
+      }
+      throw err;
+    }
+    this.store = store;
+    this.startTimers();
+    void this.retention();
+  }
+
+  private startTimers(): void {
+    const hb = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    const ret = setInterval(() => void this.retention(), RETENTION_EVERY_MS);
+    hb.unref();
+    ret.unref();
+    this.timers.push(hb, ret);
+  }
+
+  // ---- CallSink: the runner's side ----
+
+  async registerEndpoints(defs: EndpointDefinition[], state: 'loading' | 'serving' = 'serving'): Promise<void> {
+    const stored = defs.map(withHash);
+    await this.open();
+    for (const d of stored) {
+      this.defs.set(d.name, d);
+      this.live.set(d.name, { state, error: null });
+    }
+    if (!this.enabled || this.store === undefined) return;
+    try {
+      const uids = await this.store.applyEndpoints({
+        graph: this.graph,
+        defs: stored,
+        instance: this.instance,
+        state,
+        now: Date.now(),
+      });
+      for (const [name, uid] of uids) this.uids.set(name, uid);
+    } catch (err) {
+      if (err instanceof SgError && err.code === 'SG_ERR_MONITOR_SCHEMA') throw err;
+      this.storeFailed(err);
+    }
+  }
+
+  setState(names: string[], state: EndpointRecord['state'], error: string | null = null): void {
+    for (const n of names) if (this.live.has(n)) this.live.set(n, { state, error: state === 'error' ? error : null });
+    const uids = names.map((n) => this.uids.get(n)).filter((u): u is string => u !== undefined);
+    if (this.store === undefined || uids.length === 0 || this.degraded) return;
+    this.store
+      .setInstanceState({ uids, instance: this.instance, state, error, now: Date.now() })
+      .catch((err: unknown) => this.storeFailed(err));
+  }
+
+  record(report: CallReport): void {
+    try {
+      const def = this.defs.get(report.endpoint);
+      // metrics first: they stay exact when records drop (section 5)
+      this.metrics?.observeReport(report, def?.step ?? '', def?.executionMechanism ?? '');
+      if (!this.enabled || def === undefined) return;
+      this.writer.add(report);
+    } catch (err) {
+      this.internal(err);
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const store = this.store;
+    if (store === undefined) throw new SgError('SG_ERR_MONITOR_STORE_UNAVAILABLE', 'the monitoring store is not open');
+    const rows = [];
+    for (const p of batch) {
+      const uid = this.uids.get(p.report.endpoint);
+      if (uid !== undefined) rows.push(callRow(p.report, uid, this.options));
+    }
+    if (rows.length === 0) return;
+    await store.writeCalls({ rows, rollups: rollupsOf(rows), instance: this.instance, now: Date.now() });
+  }
+
+  // ---- failures: degraded, then reopened ----
+
+  private storeFailed(err: unknown): void {
+    if (this.closed) return;
+    if (!this.degraded) this.logger.error({ err: errorText(err) }, 'monitoring store failed: tracking degraded');
+    this.degraded = true;
+    this.writer.paused = true;
+    this.writer.dropWaiting('store_error');
+    if (this.reopening === undefined) {
+      this.reopening = setTimeout(() => void this.reopen(), this.options.reopenIntervalMs);
+      this.reopening.unref();
+    }
+  }
+
+  private async reopen(): Promise<void> {
+    this.reopening = undefined;
+    if (this.closed) return;
+    const old = this.store;
+    this.store = undefined;
+    await old?.close().catch(() => {});
+    const store = openStore(this.options.store);
+    try {
+      await store.open();
+      const defs = [...this.defs.values()];
+      if (defs.length > 0) {
+        const uids = await store.applyEndpoints({
+          graph: this.graph,
+          defs,
+          instance: this.instance,
+          state: 'serving',
+          now: Date.now(),
+        });
+        this.uids = uids;
+      }
+    } catch (err) {
+      await store.close().catch(() => {});
+      this.reopening = setTimeout(() => void this.reopen(), this.options.reopenIntervalMs);
+      this.reopening.unref();
+      void err;
+      return;
+    }
+    if (this.timers.length === 0) this.startTimers();
+    this.store = store;
+    this.degraded = false;
+    this.writer.paused = false;
+    this.logger.warn({}, 'monitoring store reopened: tracking on');
+    this.writer.kick();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.store === undefined || this.degraded) return;
+    await this.store.heartbeat(this.instance, Date.now()).catch((err: unknown) => this.storeFailed(err));
+  }
+
+  private async retention(): Promise<void> {
+    const store = this.store;
+    if (store === undefined) return;
+    try {
+      const now = Date.now();
+      if (this.options.retentionDays > 0) {
+        const before = now - this.options.retentionDays * DAY_MS;
+        while ((await store.deleteBefore(before, RETENTION_BATCH)) >= RETENTION_BATCH) {
+          if (this.closed) return;
+        }
+      }
+      await store.deleteStaleInstances(now - 7 * DAY_MS);
+    } catch (err) {
+      this.storeFailed(err);
+    }
+  }
+
+  private internal(err: unknown): void {
+    this.metrics?.dropped('internal', 1);
+    const now = Date.now();
+    if (now - this.lastInternalLog < 60_000) return;
+    this.lastInternalLog = now;
+    this.logger.error({ err: errorText(err) }, 'monitoring failed to record a call (logged at most once a minute)');
+  }
+
+  // ---- the query object (section 8): every method returns a Promise ----
+
+  async flush(): Promise<void> {
+    await this.writer.flush();
+  }
+
+  protected override settle(): Promise<void> {
+    return this.enabled && !this.degraded && this.writer.size > 0 ? this.writer.flush() : Promise.resolve();
+  }
+
+  async metricsText(): Promise<string> {
+    return this.metrics === undefined ? '' : this.metrics.text();
+  }
+
+  /** Shutdown (section 5): write what is buffered within 5 s, mark this instance stopped, close the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writer.close(SHUTDOWN_GRACE_MS);
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.reopening);
+    const store = this.store;
+    this.store = undefined;
+    if (store === undefined) return;
+    const uids = [...this.uids.values()];
+    if (uids.length > 0 && !this.degraded) {
+      await store
+        .setInstanceState({ uids, instance: this.instance, state: 'stopped', error: null, now: Date.now() })
+        .catch(() => {});
+    }
+    await store.close().catch(() => {});
+  }
+}

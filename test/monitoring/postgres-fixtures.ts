@@ -1,0 +1,164 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, it } from 'vitest';
+import { PostgresStore, type PostgresStoreOptions } from '../../src/monitoring/store/postgres-store.js';
+import type { CallRow, InstanceInfo, StoredDefinition } from '../../src/monitoring/store/store.js';
+
+/**
+ * Helpers of the PostgreSQL store tests. They run against `SERVEGRAPH_TEST_PG_URL` (a database they may drop and
+ * recreate objects in; `.ci/run` starts the server and sets it). Each test file works in a schema of its own,
+ * dropped and recreated before each test (`search_path` given in the URL), so that files running in parallel
+ * do not meet.
+ */
+
+export const PG_URL = process.env.SERVEGRAPH_TEST_PG_URL ?? '';
+const UNDER_CI = process.env.CI === 'true';
+
+/**
+ * `describe` for suites that need PostgreSQL: skipped, saying so, when `SERVEGRAPH_TEST_PG_URL` (or another of
+ * `vars`) is unset and CI is not `true`; under CI a missing variable fails the run.
+ */
+export function describePg(name: string, fn: () => void, vars: readonly string[] = []): void {
+  const missing = ['SERVEGRAPH_TEST_PG_URL', ...vars].filter((v) => (process.env[v] ?? '') === '');
+  if (missing.length > 0 && UNDER_CI) {
+    describe(name, () => {
+      it(`needs ${missing.join(', ')} (required under CI=true)`, () => {
+        throw new Error(`${missing.join(', ')} not set: .ci/run must start PostgreSQL and export it`);
+      });
+    });
+    return;
+  }
+  const why = `(skipped: ${missing.join(', ')} not set, no PostgreSQL server for it)`;
+  describe.skipIf(missing.length > 0)(missing.length > 0 ? `${name} ${why}` : name, fn);
+}
+
+/** `url` with a `search_path` of `schema` for every connection. */
+export function withSchema(url: string, schema: string): string {
+  const sep = url.includes('?') ? '&' : '?';
+  return `${url}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}
+
+/** A fixed clock: 2026-11-24T21:00:00.000Z */
+export const T0 = Date.UTC(2026, 10, 24, 21, 0, 0);
+
+export const INSTANCE: InstanceInfo = { id: 'inst-a', host: 'host-a', pid: 101, startedAt: T0 - 1000 };
+export const OTHER: InstanceInfo = { id: 'inst-b', host: 'host-b', pid: 202, startedAt: T0 - 2000 };
+
+/** The definition of endpoint `name` with hash `hash`; `over` changes fields. */
+export function def(name: string, hash: string, over: Partial<StoredDefinition> = {}): StoredDefinition {
+  return {
+    name,
+    step: 'runner',
+    kind: 'model',
+    sharedModel: null,
+    modelClass: 'LLModel',
+    executionMechanism: 'asyncio',
+    labels: { team: 'risk' },
+    inputs: null,
+    outputs: ['answer', 'usage'],
+    artifact: { kind: 'llm-prompt', key: `${name}-prompt`, modelUrl: 'openai://gpt-4o-mini', path: null },
+    creationStrategy: 'inplace',
+    definitionHash: hash,
+    ...over,
+  };
+}
+
+/** An ok, unstreamed call of `uid` at `startedAt`; `over` changes fields. */
+export function row(uid: string, startedAt: number, over: Partial<CallRow> = {}): CallRow {
+  return {
+    endpointUid: uid,
+    eventId: `ev-${startedAt}`,
+    startedAt,
+    latencyMs: 10,
+    queueMs: null,
+    outcome: 'ok',
+    errorCode: null,
+    errorMessage: null,
+    streamed: false,
+    ttfcMs: null,
+    chunks: null,
+    batchSize: 1,
+    promptTokens: null,
+    completionTokens: null,
+    totalTokens: null,
+    usageEstimated: false,
+    usage: null,
+    inputs: null,
+    outputs: null,
+    ...over,
+  };
+}
+
+/**
+ * The schema `schema` of the test database, dropped and recreated before each test; stores made with `store()` are
+ * closed after each test. `url` is the database's URL with that schema as search path; `sql()` runs a statement
+ * there as the tests' own client.
+ */
+export function usePgSchema(schema: string) {
+  const url = withSchema(PG_URL, schema);
+  const stores: PostgresStore[] = [];
+  let admin: pg.Client | undefined;
+
+  const client = async (): Promise<pg.Client> => {
+    if (admin === undefined) {
+      admin = new pg.Client({ connectionString: url });
+      admin.on('error', () => undefined);
+      await admin.connect();
+    }
+    return admin;
+  };
+
+  beforeEach(async () => {
+    if (PG_URL === '') return;
+    const c = await client();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.query(`CREATE SCHEMA ${schema}`);
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close().catch(() => undefined)));
+  });
+  afterAll(async () => {
+    await admin?.end().catch(() => undefined);
+  });
+
+  return {
+    url,
+    /** a store on `u` (default: this file's schema), closed after the test; not opened */
+    store(u = url, options?: PostgresStoreOptions): PostgresStore {
+      const s = new PostgresStore(u, options);
+      stores.push(s);
+      return s;
+    },
+    /** an opened store (see `store`) */
+    async opened(options?: { readOnly?: boolean }, u = url): Promise<PostgresStore> {
+      const s = new PostgresStore(u);
+      stores.push(s);
+      await s.open(options);
+      return s;
+    },
+    /** the rows of a statement, in this file's schema */
+    async sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []) {
+      return (await (await client()).query<R>(text, params)).rows;
+    },
+    /** the single number a statement answers (`count(*)` and the like) */
+    async num(text: string, params: unknown[] = []): Promise<number> {
+      const rows = (await (await client()).query(text, params)).rows;
+      return Number(Object.values(rows[0])[0]);
+    },
+  };
+}
+
+/** Register endpoint definition `d` of graph `graph` and return its uid. */
+export async function register(
+  s: PostgresStore,
+  d: StoredDefinition,
+  o: { graph?: string; now?: number; instance?: InstanceInfo; state?: 'loading' | 'serving' } = {},
+): Promise<string> {
+  const uids = await s.applyEndpoints({
+    graph: o.graph ?? 'support',
+    defs: [d],
+    instance: o.instance ?? INSTANCE,
+    state: o.state ?? 'serving',
+    now: o.now ?? T0,
+  });
+  return uids.get(d.name) as string;
+}
