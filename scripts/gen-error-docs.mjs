@@ -37,7 +37,7 @@ const PAGES = {
   'streaming.md': '[streaming](streaming.md)',
   'model-runner.md': '[models](model-runner.md)',
   'llm.md': '[LLMs](llm.md)',
-  'monitoring.md': 'monitoring (coming)',
+  'monitoring.md': '[monitoring](monitoring.md)',
 };
 const SPEC_FILE_CODES = new Set([
   'SG_ERR_INVALID_SPEC',
