@@ -26,5 +26,10 @@ console.log(stats.count, 'calls,', stats.errors, 'error, error rate', stats.erro
 const [last] = await server.monitoring.calls('scorer', { limit: 1 });
 console.log(last.outcome, last.errorCode, last.batchSize);
 const metrics = await server.monitoring.metricsText();
-console.log(metrics.split('\n').filter((l) => l.startsWith('servegraph_model_requests_total')).join('\n'));
+console.log(
+  metrics
+    .split('\n')
+    .filter((l) => l.startsWith('servegraph_model_requests_total'))
+    .join('\n'),
+);
 await server.close();
