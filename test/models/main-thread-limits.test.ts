@@ -108,9 +108,10 @@ describe('timeoutMs on the main thread', () => {
     const first = s.test('/', { ms: 400, tag: 'a' });
     const second = s.test('/', { ms: 0, tag: 'b' });
     await waitFor(() => Sleeper.started.length === 1);
+    // the rejections are awaited from the start: close() resolves only after they have happened
+    const rejected = Promise.all([rejectsSg(first, 'SG_ERR_SERVER_CLOSED'), rejectsSg(second, 'SG_ERR_SERVER_CLOSED')]);
     await s.close({ graceMs: 50 });
-    await rejectsSg(first, 'SG_ERR_SERVER_CLOSED');
-    await rejectsSg(second, 'SG_ERR_SERVER_CLOSED');
+    await rejected;
     await waitFor(() => Sleeper.finished.includes('a'), 5);
     await sleep(20);
     expect(Sleeper.started).toEqual(['a']);
@@ -141,8 +142,9 @@ describe('timeoutMs on the main thread', () => {
     await s.ready();
     const pending = s.test('/', { ms: 5000, obey: true, tag: 'x' });
     await waitFor(() => Sleeper.started.length === 1);
+    const rejected = rejectsSg(pending, 'SG_ERR_SERVER_CLOSED');
     await s.close({ graceMs: 50 });
-    await rejectsSg(pending, 'SG_ERR_SERVER_CLOSED');
+    await rejected;
     expect((Sleeper.reasons[0] as SgError).code).toBe('SG_ERR_SERVER_CLOSED');
   });
 });
