@@ -26,9 +26,29 @@ export class MonitorQueries {
     return this.options.enabled;
   }
 
-  /** Queries read their own writes: records buffered before a query are written first (the Monitor overrides). */
+  /** the server's start-up (endpoints register then): queries wait for it, failed or not */
+  private started: Promise<unknown> = Promise.resolve();
+
+  /** @internal Queries made while the server starts wait until its endpoints are registered. */
+  whenStarted(ready: Promise<unknown>): void {
+    this.started = ready.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** resolves when the first endpoints are registered (before their models load) */
+  protected markRegistered: () => void = () => {};
+  private readonly registered = new Promise<void>((resolve) => {
+    this.markRegistered = resolve;
+  });
+
+  /**
+   * Queries read their own writes: made while the server starts, they wait until its endpoints are registered (or
+   * start-up ends, for a graph without models); records buffered before are written first (the Monitor adds it).
+   */
   protected settle(): Promise<void> {
-    return Promise.resolve();
+    return Promise.race([this.started, this.registered]).then(() => undefined);
   }
 
   async listEndpoints(

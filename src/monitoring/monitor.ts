@@ -58,6 +58,9 @@ export class Monitor extends MonitorQueries implements CallSink {
       dropped: (n, reason) => this.metrics?.dropped(reason, n),
       failed: (err) => this.storeFailed(err),
       buffered: (n) => this.metrics?.setBuffer(n),
+      // a SQLite file deleted or replaced under the server: degraded at once, and reopened (section 5)
+      retryable: (err) =>
+        !(err instanceof SgError && ['file_missing', 'file_replaced'].includes(String(err.details.reason))),
     });
   }
 
@@ -118,7 +121,10 @@ export class Monitor extends MonitorQueries implements CallSink {
       this.defs.set(d.name, d);
       this.live.set(d.name, { state, error: null });
     }
-    if (!this.enabled || this.store === undefined) return;
+    if (!this.enabled || this.store === undefined) {
+      this.markRegistered();
+      return;
+    }
     try {
       const uids = await this.store.applyEndpoints({
         graph: this.graph,
@@ -131,6 +137,8 @@ export class Monitor extends MonitorQueries implements CallSink {
     } catch (err) {
       if (err instanceof SgError && err.code === 'SG_ERR_MONITOR_SCHEMA') throw err;
       this.storeFailed(err);
+    } finally {
+      this.markRegistered();
     }
   }
 
@@ -252,8 +260,9 @@ export class Monitor extends MonitorQueries implements CallSink {
     await this.writer.flush();
   }
 
-  protected override settle(): Promise<void> {
-    return this.enabled && !this.degraded && this.writer.size > 0 ? this.writer.flush() : Promise.resolve();
+  protected override async settle(): Promise<void> {
+    await super.settle();
+    if (this.enabled && !this.degraded && this.writer.size > 0) await this.writer.flush();
   }
 
   async metricsText(): Promise<string> {

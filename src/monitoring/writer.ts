@@ -12,6 +12,8 @@ export type WriterHooks = {
   failed(err: unknown): void;
   /** records waiting (the buffer gauge) */
   buffered(n: number): void;
+  /** whether a failed write is worth retrying (a store file that disappeared is not: reopen it at once) */
+  retryable?(err: unknown): boolean;
 };
 
 const MAX_BATCH = 5000;
@@ -108,7 +110,7 @@ export class RecordWriter {
           ok = true;
           break;
         } catch (err) {
-          if (attempt >= RETRY_DELAYS_MS.length || this.closed) {
+          if (attempt >= RETRY_DELAYS_MS.length || this.closed || this.hooks.retryable?.(err) === false) {
             this.hooks.dropped(batch.length, 'store_error');
             this.hooks.failed(err);
             break;

@@ -46,6 +46,7 @@ export class MockServer {
       maxConcurrency: o.maxConcurrency ?? 1024,
       monitor: this.monitoring,
     });
+    this.monitoring.whenStarted(this._runtime.ready);
   }
 
   /** Resolves when every step and model is started; rejects with the first start-up error. */

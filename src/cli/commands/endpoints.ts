@@ -31,7 +31,8 @@ export function registerEndpoints(program: Command): void {
       } catch (err) {
         const e = err instanceof SgError && err.code === 'SG_ERR_MONITOR_QUERY' ? asUsage(err) : err;
         process.stderr.write(`${errorLine(e)}\n`);
-        process.exitCode = exitCodeOf(e);
+        // a store the CLI cannot read is a run-time failure here, not a start-up one (monitoring.md section 11)
+        process.exitCode = e instanceof SgError && e.code === 'SG_ERR_MONITOR_SCHEMA' ? EXIT.runtime : exitCodeOf(e);
       }
     });
 }
@@ -44,8 +45,15 @@ async function fromStore(flags: Flags): Promise<{ rows: EndpointRow[]; source: s
   const url = flags.store ?? (process.env.SERVEGRAPH_STORE || 'sqlite:./servegraph.db');
   const store = openStore(url);
   try {
-    // the CLI never migrates: it reads stores of versions it knows
-    await store.open({ readOnly: true });
+    // the CLI never migrates: it reads stores of versions it knows; a file with no schema yet is an empty store
+    try {
+      await store.open({ readOnly: true });
+    } catch (err) {
+      if (err instanceof SgError && err.code === 'SG_ERR_MONITOR_SCHEMA' && /version 0\b/.test(err.message)) {
+        return { rows: [], source: store.displayUrl };
+      }
+      throw err;
+    }
     const now = Date.now();
     const records = await store.listEndpoints({ graph: flags.graph, all: flags.all === true, now });
     const rows = await Promise.all(

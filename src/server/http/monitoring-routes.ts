@@ -99,5 +99,17 @@ export function installMonitoringRoutes(fastify: FastifyInstance, ctx: HttpConte
         );
       },
     });
+    fastify.route({
+      method: methods.filter((m) => m !== 'GET' && m !== 'HEAD'),
+      url: '/metrics',
+      handler: (request, reply) =>
+        sendError(
+          reply,
+          new SgError('SG_ERR_METHOD_NOT_ALLOWED', `/metrics answers GET, HEAD only, not ${request.method}`, {
+            details: { allow: 'GET, HEAD' },
+          }),
+          retryAfterSeconds,
+        ),
+    });
   }
 }

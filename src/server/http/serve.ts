@@ -68,6 +68,7 @@ export async function serve(graph: Graph, options: ServeOptions = {}): Promise<H
     monitor: monitoring,
     onProgress: o.onProgress,
   });
+  monitoring.whenStarted(runtime.ready);
   const ctx = new HttpContext(runtime, o, monitoring);
   let fastify: FastifyInstance | undefined;
   try {
