@@ -20,19 +20,26 @@ export function installGraphRoute(fastify: FastifyInstance, ctx: HttpContext, me
   fastify.route({
     method: methods,
     url: '/*',
-    onRequest: (_request, reply, done) => {
-      try {
-        admit(ctx, reply);
-      } catch (err) {
-        done(err as Error);
-        return;
-      }
-      done();
-    },
+    onRequest: admission(ctx),
     handler: (request, reply) => {
       handleGraphRequest(ctx, request, reply);
     },
   });
+}
+
+/** The route hook that admits a graph request at arrival, before its body is read (503, 429 otherwise). */
+export function admission(
+  ctx: HttpContext,
+): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
+  return (_request, reply, done) => {
+    try {
+      admit(ctx, reply);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
+  };
 }
 
 /** Count the request in flight until its response ends, or refuse it at once (503, 429). */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describe, SgError } from '../../../errors/index.js';
 import type { HttpContext } from '../context.js';
 import { sendError } from '../errors.js';
-import { admit, runEvent } from '../graph-route.js';
+import { admission, runEvent } from '../graph-route.js';
 import { parseJsonBody } from '../json.js';
 import { stateOf } from '../request-state.js';
 import { eventInitOf } from '../request-to-event.js';
@@ -79,15 +79,7 @@ export function installOpenAIFront(fastify: FastifyInstance, ctx: HttpContext, m
   fastify.route({
     method: 'POST',
     url: '/v1/chat/completions',
-    onRequest: (_request, reply, done) => {
-      try {
-        admit(ctx, reply);
-      } catch (err) {
-        done(err as Error);
-        return;
-      }
-      done();
-    },
+    onRequest: admission(ctx),
     handler: (request, reply) => handleCompletion(ctx, request, reply, front.model, front.path, front.answerPath),
   });
   fastify.route({
