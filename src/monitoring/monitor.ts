@@ -181,8 +181,8 @@ export class Monitor extends MonitorQueries implements CallSink {
     if (this.closed) return;
     if (!this.degraded) this.logger.error({ err: errorText(err) }, 'monitoring store failed: tracking degraded');
     this.degraded = true;
-    this.writer.paused = true;
     this.writer.dropWaiting('store_error');
+    this.writer.pause();
     if (this.reopening === undefined) {
       this.reopening = setTimeout(() => void this.reopen(), this.options.reopenIntervalMs);
       this.reopening.unref();
@@ -219,9 +219,8 @@ export class Monitor extends MonitorQueries implements CallSink {
     if (this.timers.length === 0) this.startTimers();
     this.store = store;
     this.degraded = false;
-    this.writer.paused = false;
     this.logger.warn({}, 'monitoring store reopened: tracking on');
-    this.writer.kick();
+    this.writer.resume();
   }
 
   private async heartbeat(): Promise<void> {

@@ -71,10 +71,13 @@ export class RecordWriter {
     }
   }
 
-  /** Resolves once every record buffered before the call is written or dropped. */
+  /**
+   * Resolves once every record buffered before the call is written or dropped, or at once while the store is down
+   * (degraded): those records wait in the buffer for the reopened store.
+   */
   flush(): Promise<void> {
     const target = this.seq;
-    if (this.settledSeq >= target) return Promise.resolve();
+    if (this.settledSeq >= target || this.paused) return Promise.resolve();
     const p = new Promise<void>((resolve) => this.waiters.push({ seq: target, resolve }));
     this.kick();
     return p;
@@ -129,6 +132,19 @@ export class RecordWriter {
     const left: typeof this.waiters = [];
     for (const w of this.waiters) (w.seq <= this.settledSeq ? w.resolve : () => left.push(w))();
     this.waiters = left;
+  }
+
+  /** The store is down: writes stop until `resume()`, and flush() callers are answered now. */
+  pause(): void {
+    this.paused = true;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.kick();
   }
 
   /** Drop what waits (a store that is down cannot take it), settling flush() callers. */
