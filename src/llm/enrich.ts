@@ -1,4 +1,5 @@
 import { describe, SgError } from '../errors/index.js';
+import { valueAtPath } from '../util/dotted-path.js';
 import type { ChatMessage } from './chat.js';
 import { inputMessages } from './messages.js';
 import type { LLMPromptArtifact, PromptLegendEntry } from './prompt-artifact.js';
@@ -39,16 +40,6 @@ function compile(artifact: LLMPromptArtifact): Compiled | undefined {
 /** The placeholders of an artifact's template, each once. */
 export function templatePlaceholders(artifact: LLMPromptArtifact): string[] {
   return placeholderNames((compile(artifact) ?? []).flatMap((m) => m.parts));
-}
-
-/** The value at a dotted path inside `input`; missing (or through a non-object) is undefined. */
-function lookup(input: Record<string, unknown>, field: string): unknown {
-  let v: unknown = input;
-  for (const seg of field.split('.')) {
-    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, seg)) return undefined;
-    v = (v as Record<string, unknown>)[seg];
-  }
-  return v;
 }
 
 /** The merged generation settings: defaultConfig < prompt's invocationConfig < listed request keys; no `stream`. */
@@ -92,7 +83,7 @@ export function enrich(input: unknown, artifact: LLMPromptArtifact | undefined, 
     for (const name of names) {
       const entry = Object.hasOwn(legend, name) ? legend[name] : undefined;
       const field = entry?.field ?? name;
-      const v = lookup(input as Record<string, unknown>, field);
+      const v = valueAtPath(input, field);
       if (v !== undefined && v !== null) {
         values.set(name, renderValue(v));
         continue;

@@ -1,3 +1,4 @@
+import { fnv1a } from '../util/fnv1a.js';
 import type { CallRow } from './store/store.js';
 import type { CallReport } from './types.js';
 
@@ -7,12 +8,7 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 export function sampled(eventId: string, rate: number): boolean {
   if (rate >= 1) return true;
   if (rate <= 0) return false;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < eventId.length; i++) {
-    h ^= eventId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h / 2 ** 32 < rate;
+  return fnv1a(eventId) / 2 ** 32 < rate;
 }
 
 /** A kept input or output: as it is, or `{truncated, bytes, preview}` when its JSON is longer than `maxBytes`. */

@@ -1,3 +1,4 @@
+import { fnv1a } from '../../util/fnv1a.js';
 import { type ChatMessage, contentText } from '../chat.js';
 import { o200k } from '../tokenizer.js';
 import { type Followers, pairKey, type TrigramTables } from './trigram-model.js';
@@ -15,16 +16,6 @@ const MAX_TOKENS_DEFAULT = 64;
 const MAX_TOKENS_CAP = 1024;
 const MIN_TOKENS_BEFORE_STOP = 12;
 const MAX_REJECTIONS = 8;
-
-/** 32-bit FNV-1a: the default seed, so that equal calls give equal answers. */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 /** mulberry32: a small seeded PRNG in [0, 1). */
 function prng(seed: number): () => number {

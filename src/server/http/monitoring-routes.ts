@@ -41,17 +41,8 @@ export function installMonitoringRoutes(fastify: FastifyInstance, ctx: HttpConte
         : new SgError('SG_ERR_INTERNAL', `monitoring query failed: ${String(err)}`, { cause: err }),
       retryAfterSeconds,
     );
-  const get = (url: string, answer: (m: Monitor, q: Query, params: Record<string, string>) => Promise<unknown>) => {
-    fastify.route({
-      method: ['GET', 'HEAD'],
-      url,
-      handler: (request: FastifyRequest, reply: FastifyReply) => {
-        answer(monitor, request.query as Query, request.params as Record<string, string>).then(
-          (body) => sendJson(reply, body),
-          (err: unknown) => fail(reply, err),
-        );
-      },
-    });
+  // a mounted reserved route answers any other method with 405 (http.md, "Routes")
+  const getOnly = (url: string) =>
     fastify.route({
       method: methods.filter((m) => m !== 'GET' && m !== 'HEAD'),
       url,
@@ -64,6 +55,18 @@ export function installMonitoringRoutes(fastify: FastifyInstance, ctx: HttpConte
           retryAfterSeconds,
         ),
     });
+  const get = (url: string, answer: (m: Monitor, q: Query, params: Record<string, string>) => Promise<unknown>) => {
+    fastify.route({
+      method: ['GET', 'HEAD'],
+      url,
+      handler: (request: FastifyRequest, reply: FastifyReply) => {
+        answer(monitor, request.query as Query, request.params as Record<string, string>).then(
+          (body) => sendJson(reply, body),
+          (err: unknown) => fail(reply, err),
+        );
+      },
+    });
+    getOnly(url);
   };
 
   if (ctx.reserved.monitoringApi) {
@@ -99,17 +102,6 @@ export function installMonitoringRoutes(fastify: FastifyInstance, ctx: HttpConte
         );
       },
     });
-    fastify.route({
-      method: methods.filter((m) => m !== 'GET' && m !== 'HEAD'),
-      url: '/metrics',
-      handler: (request, reply) =>
-        sendError(
-          reply,
-          new SgError('SG_ERR_METHOD_NOT_ALLOWED', `/metrics answers GET, HEAD only, not ${request.method}`, {
-            details: { allow: 'GET, HEAD' },
-          }),
-          retryAfterSeconds,
-        ),
-    });
+    getOnly('/metrics');
   }
 }

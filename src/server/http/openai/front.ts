@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describe, SgError } from '../../../errors/index.js';
+import { valueAtPath } from '../../../util/dotted-path.js';
 import type { HttpContext } from '../context.js';
 import { sendError } from '../errors.js';
 import { admission, runEvent } from '../graph-route.js';
@@ -48,13 +49,7 @@ function checkRequest(body: unknown, model: string): { stream: boolean; includeU
 
 /** The value at a dotted `answerPath` of the reply, undefined when missing. */
 function atPath(r: unknown, path: string | undefined): unknown {
-  if (path === undefined) return r;
-  let v = r;
-  for (const seg of path.split('.')) {
-    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, seg)) return undefined;
-    v = (v as Record<string, unknown>)[seg];
-  }
-  return v;
+  return path === undefined ? r : valueAtPath(r, path);
 }
 
 /**
