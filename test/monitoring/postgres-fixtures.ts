@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, it } from 'vitest';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/monitoring/store/postgres-store.js';
-import type { CallRow, InstanceInfo, StoredDefinition } from '../../src/monitoring/store/store.js';
+import type { InstanceInfo, StoredDefinition } from '../../src/monitoring/store/store.js';
+import { INSTANCE, T0 } from './store-fixtures.js';
 
 /**
  * Helpers of the PostgreSQL store tests. They run against `SERVEGRAPH_TEST_PG_URL` (a database they may drop and
@@ -37,56 +38,7 @@ export function withSchema(url: string, schema: string): string {
   return `${url}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 }
 
-/** A fixed clock: 2026-11-24T21:00:00.000Z */
-export const T0 = Date.UTC(2026, 10, 24, 21, 0, 0);
-
-export const INSTANCE: InstanceInfo = { id: 'inst-a', host: 'host-a', pid: 101, startedAt: T0 - 1000 };
-export const OTHER: InstanceInfo = { id: 'inst-b', host: 'host-b', pid: 202, startedAt: T0 - 2000 };
-
-/** The definition of endpoint `name` with hash `hash`; `over` changes fields. */
-export function def(name: string, hash: string, over: Partial<StoredDefinition> = {}): StoredDefinition {
-  return {
-    name,
-    step: 'runner',
-    kind: 'model',
-    sharedModel: null,
-    modelClass: 'LLModel',
-    executionMechanism: 'asyncio',
-    labels: { team: 'risk' },
-    inputs: null,
-    outputs: ['answer', 'usage'],
-    artifact: { kind: 'llm-prompt', key: `${name}-prompt`, modelUrl: 'openai://gpt-4o-mini', path: null },
-    creationStrategy: 'inplace',
-    definitionHash: hash,
-    ...over,
-  };
-}
-
-/** An ok, unstreamed call of `uid` at `startedAt`; `over` changes fields. */
-export function row(uid: string, startedAt: number, over: Partial<CallRow> = {}): CallRow {
-  return {
-    endpointUid: uid,
-    eventId: `ev-${startedAt}`,
-    startedAt,
-    latencyMs: 10,
-    queueMs: null,
-    outcome: 'ok',
-    errorCode: null,
-    errorMessage: null,
-    streamed: false,
-    ttfcMs: null,
-    chunks: null,
-    batchSize: 1,
-    promptTokens: null,
-    completionTokens: null,
-    totalTokens: null,
-    usageEstimated: false,
-    usage: null,
-    inputs: null,
-    outputs: null,
-    ...over,
-  };
-}
+export { def, INSTANCE, OTHER, row, T0 } from './store-fixtures.js';
 
 /**
  * The schema `schema` of the test database, dropped and recreated before each test; stores made with `store()` are

@@ -1,29 +1,7 @@
 /** The SQL statements of the PostgreSQL store (monitoring.md sections 2, 5, 6, 7.2, 7.3 and 8). */
 
 import { MIGRATION_LOCK_KEY } from './postgres-schema.js';
-
-/** The columns of a call row, in the order of `callParams` (`postgres-rows.ts`). */
-const CALL_COLUMNS = [
-  'endpoint_uid',
-  'event_id',
-  'started_at',
-  'latency_ms',
-  'queue_ms',
-  'outcome',
-  'error_code',
-  'error_message',
-  'streamed',
-  'ttfc_ms',
-  'chunks',
-  'batch_size',
-  'prompt_tokens',
-  'completion_tokens',
-  'total_tokens',
-  'usage_estimated',
-  'usage',
-  'inputs',
-  'outputs',
-] as const;
+import { CALL_COLUMNS } from './row-mapping.js';
 
 export const CALL_COLUMN_COUNT = CALL_COLUMNS.length;
 

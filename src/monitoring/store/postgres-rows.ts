@@ -1,6 +1,14 @@
 import pg from 'pg';
-import type { Usage } from '../../engine/stream-types.js';
 import type { EndpointRecord } from '../types.js';
+import {
+  type CallColumns,
+  type ColumnCodec,
+  callRowOf,
+  callValues,
+  definitionValues,
+  type EndpointColumns,
+  endpointRecordOf,
+} from './row-mapping.js';
 import type { CallRow, StoredDefinition } from './store.js';
 
 /**
@@ -25,58 +33,13 @@ export const PG_TYPES: pg.CustomTypesConfig = {
 };
 
 /** A row of `sg_endpoints` with the instance figures of the list query (section 7.3). */
-export type EndpointPgRow = {
-  uid: string;
-  graph: string;
-  name: string;
-  tag: string | null;
-  step: string;
-  kind: string;
-  shared_model: string | null;
-  model_class: string;
-  execution_mechanism: string;
-  labels: Record<string, string>;
-  inputs: string[] | null;
-  outputs: string[] | null;
-  artifact: EndpointRecord['artifact'];
-  creation_strategy: string;
-  definition_hash: string;
-  created_at: number;
-  updated_at: number;
-  first_request_at: number | null;
-  last_request_at: number | null;
+export type EndpointPgRow = EndpointColumns & {
   /** live instances serving, loading, failed; the error of the most recent failed one */
   serving: number;
   loading: number;
   failed: number;
   failed_error: string | null;
 };
-
-/** A row of `sg_calls`. */
-export type CallPgRow = {
-  id: number;
-  endpoint_uid: string;
-  event_id: string;
-  started_at: number;
-  latency_ms: number;
-  queue_ms: number | null;
-  outcome: string;
-  error_code: string | null;
-  error_message: string | null;
-  streamed: boolean;
-  ttfc_ms: number | null;
-  chunks: number | null;
-  batch_size: number;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  total_tokens: number | null;
-  usage_estimated: boolean;
-  usage: Usage | null;
-  inputs: unknown;
-  outputs: unknown;
-};
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Lone UTF-16 surrogates, which PostgreSQL's JSONB and UTF-8 text cannot hold. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -99,47 +62,20 @@ export function pgJson(v: unknown): string | null {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? pgText(x) : x));
 }
 
+/** How PostgreSQL holds JSON (JSONB, parsed by `pg` on reading), text (no NUL, no lone surrogate) and booleans. */
+export const PG_CODEC: ColumnCodec = {
+  json: pgJson,
+  text: pgText,
+  flag: (b) => b,
+  readJson: (v) => v ?? null,
+  readFlag: (v) => v === true,
+};
+
 /** The definition columns of a record, in the order of `SQL.insertEndpoint` / `SQL.updateEndpoint` ($4 to $14). */
-export function definitionParams(d: StoredDefinition): unknown[] {
-  return [
-    d.step,
-    d.kind,
-    d.sharedModel ?? null,
-    d.modelClass,
-    d.executionMechanism,
-    pgJson(d.labels ?? {}),
-    pgJson(d.inputs),
-    pgJson(d.outputs),
-    pgJson(d.artifact),
-    d.creationStrategy,
-    d.definitionHash,
-  ];
-}
+export const definitionParams = (d: StoredDefinition): unknown[] => definitionValues(d, PG_CODEC);
 
 /** The values of a call row in the column order of `CALL_COLUMNS`. */
-export function callParams(c: CallRow): unknown[] {
-  return [
-    c.endpointUid,
-    pgText(c.eventId),
-    c.startedAt,
-    c.latencyMs,
-    c.queueMs ?? null,
-    c.outcome,
-    pgText(c.errorCode ?? null),
-    pgText(c.errorMessage ?? null),
-    c.streamed,
-    c.ttfcMs ?? null,
-    c.chunks ?? null,
-    c.batchSize ?? 1,
-    c.promptTokens ?? null,
-    c.completionTokens ?? null,
-    c.totalTokens ?? null,
-    c.usageEstimated,
-    pgJson(c.usage),
-    pgJson(c.inputs),
-    pgJson(c.outputs),
-  ];
-}
+export const callParams = (c: CallRow): unknown[] => callValues(c, PG_CODEC);
 
 /**
  * State, error and instance count from the live instances of an endpoint (section 7.3): `serving` if one serves
@@ -152,53 +88,8 @@ function derived(r: EndpointPgRow): Pick<EndpointRecord, 'state' | 'error' | 'in
   return { state: 'stopped', error: null, instances: 0 };
 }
 
-/** An `EndpointRecord` (exactly the fields of section 1) from its row. */
-export function toEndpointRecord(r: EndpointPgRow): EndpointRecord {
-  return {
-    uid: r.uid,
-    graph: r.graph,
-    name: r.name,
-    step: r.step,
-    kind: r.kind as EndpointRecord['kind'],
-    sharedModel: r.shared_model,
-    modelClass: r.model_class,
-    executionMechanism: r.execution_mechanism,
-    labels: r.labels,
-    inputs: r.inputs,
-    outputs: r.outputs,
-    artifact: r.artifact,
-    creationStrategy: r.creation_strategy as EndpointRecord['creationStrategy'],
-    tag: r.tag === 'latest' ? 'latest' : null,
-    definitionHash: r.definition_hash,
-    ...derived(r),
-    createdAt: iso(r.created_at),
-    updatedAt: iso(r.updated_at),
-    firstRequestAt: iso(r.first_request_at),
-    lastRequestAt: iso(r.last_request_at),
-  };
-}
+/** An `EndpointRecord` from its row. */
+export const toEndpointRecord = (r: EndpointPgRow): EndpointRecord => endpointRecordOf(r, derived(r), PG_CODEC);
 
 /** A `CallRow` from its `sg_calls` row. */
-export function toCallRow(r: CallPgRow): CallRow {
-  return {
-    endpointUid: r.endpoint_uid,
-    eventId: r.event_id,
-    startedAt: r.started_at,
-    latencyMs: r.latency_ms,
-    queueMs: r.queue_ms,
-    outcome: r.outcome as CallRow['outcome'],
-    errorCode: r.error_code,
-    errorMessage: r.error_message,
-    streamed: r.streamed,
-    ttfcMs: r.ttfc_ms,
-    chunks: r.chunks,
-    batchSize: r.batch_size,
-    promptTokens: r.prompt_tokens,
-    completionTokens: r.completion_tokens,
-    totalTokens: r.total_tokens,
-    usageEstimated: r.usage_estimated,
-    usage: r.usage,
-    inputs: r.inputs,
-    outputs: r.outputs,
-  };
-}
+export const toCallRow = (r: CallColumns): CallRow => callRowOf(r, PG_CODEC);

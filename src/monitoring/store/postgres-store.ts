@@ -2,9 +2,10 @@ import pg from 'pg';
 import { SgError } from '../../errors/index.js';
 import { isConnectionError, knownVersion, migrate, newerSchema, schemaVersion } from './postgres-migrate.js';
 import { SQL } from './postgres-queries.js';
-import { type CallPgRow, type EndpointPgRow, PG_TYPES, toCallRow, toEndpointRecord } from './postgres-rows.js';
+import { type EndpointPgRow, PG_TYPES, toCallRow, toEndpointRecord } from './postgres-rows.js';
 import { POSTGRES_MIGRATIONS, type PostgresMigration } from './postgres-schema.js';
-import { addCounts, applyDefinitions, upsertInstances, writeBatch } from './postgres-writes.js';
+import { applyDefinitions, upsertInstances, writeBatch } from './postgres-writes.js';
+import { addCounts, type CallColumns } from './row-mapping.js';
 import type {
   Aggregate,
   CallRow,
@@ -267,7 +268,7 @@ export class PostgresStore implements MonitorStore {
 
   async calls(a: { uid: string; limit: number; outcome?: 'ok' | 'error' | 'aborted' }): Promise<CallRow[]> {
     if (this.schemaMissing()) return [];
-    const rows = await this.query<CallPgRow>(SQL.calls, [a.uid, a.outcome ?? null, a.limit]);
+    const rows = await this.query<CallColumns>(SQL.calls, [a.uid, a.outcome ?? null, a.limit]);
     return rows.map(toCallRow);
   }
 

@@ -2,19 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { CALL_COLUMN_COUNT, CALLS_PER_INSERT, insertCallsSql, SQL } from './postgres-queries.js';
 import { callParams, definitionParams } from './postgres-rows.js';
+import { addCounts } from './row-mapping.js';
 import type { CallRow, InstanceInfo, RollupDelta, StoredDefinition } from './store.js';
 
 /**
  * The bodies of the PostgreSQL store's two write transactions (monitoring.md sections 2 and 5), run by
  * `PostgresStore` on one connection between its BEGIN and COMMIT.
  */
-
-/** Element-wise sum of two count arrays (the longer one's length). */
-export function addCounts(a: readonly number[], b: readonly number[]): number[] {
-  const out = new Array<number>(Math.max(a.length, b.length));
-  for (let i = 0; i < out.length; i++) out[i] = (a[i] ?? 0) + (b[i] ?? 0);
-  return out;
-}
 
 /** This instance's rows for `uids`, inserted or updated (only for records that exist). */
 export async function upsertInstances(

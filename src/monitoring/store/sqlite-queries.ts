@@ -1,8 +1,6 @@
 /** The SQL statements of the SQLite store (monitoring.md sections 2, 5, 6, 7.3 and 8), prepared once by the worker. */
 
-const CALL_COLUMNS =
-  'endpoint_uid, event_id, started_at, latency_ms, queue_ms, outcome, error_code, error_message, streamed, ttfc_ms, ' +
-  'chunks, batch_size, prompt_tokens, completion_tokens, total_tokens, usage_estimated, usage, inputs, outputs';
+import { CALL_COLUMNS } from './row-mapping.js';
 
 const WINDOW = 'endpoint_uid = @uid AND started_at >= @from AND started_at < @to';
 
@@ -40,9 +38,7 @@ export const SQL = {
   deleteStaleInstances: 'DELETE FROM sg_endpoint_instances WHERE heartbeat_at < ?',
 
   // call rows and rollups (section 5)
-  insertCall: `INSERT INTO sg_calls (${CALL_COLUMNS}) VALUES (${CALL_COLUMNS.split(',')
-    .map(() => '?')
-    .join(', ')})`,
+  insertCall: `INSERT INTO sg_calls (${CALL_COLUMNS.join(', ')}) VALUES (${CALL_COLUMNS.map(() => '?').join(', ')})`,
   requestTimes:
     'UPDATE sg_endpoints SET first_request_at = min(coalesce(first_request_at, @first), @first), ' +
     'last_request_at = max(coalesce(last_request_at, @last), @last) WHERE uid = @uid',

@@ -1,14 +1,8 @@
 import type { EndpointRecord } from '../types.js';
+import { addCounts, type CallColumns, type EndpointColumns } from './row-mapping.js';
 import type { SqliteConnection } from './sqlite-db.js';
 import type { SqliteOps } from './sqlite-protocol.js';
-import {
-  addCounts,
-  type CallDbRow,
-  type EndpointDbRow,
-  type InstanceDbRow,
-  toCallRow,
-  toEndpointRecord,
-} from './sqlite-rows.js';
+import { type InstanceDbRow, toCallRow, toEndpointRecord } from './sqlite-rows.js';
 import type { Aggregate, CallRow, SeriesRow } from './store.js';
 
 type Args<K extends keyof SqliteOps> = SqliteOps[K]['args'];
@@ -17,7 +11,7 @@ type Result<K extends keyof SqliteOps> = SqliteOps[K]['result'];
 /** Endpoint records of a graph (or of all), latest only unless `all`, with state derived at `now` (section 7.3). */
 export function listEndpoints(c: SqliteConnection, a: Args<'listEndpoints'>): EndpointRecord[] {
   const q = { graph: a.graph ?? null, all: a.all ? 1 : 0 };
-  const rows = c.stmt('listEndpoints').all(q) as EndpointDbRow[];
+  const rows = c.stmt('listEndpoints').all(q) as EndpointColumns[];
   const byUid = new Map<string, InstanceDbRow[]>();
   for (const i of c.stmt('listInstances').all(q) as InstanceDbRow[]) {
     const list = byUid.get(i.endpoint_uid);
@@ -31,7 +25,7 @@ export function listEndpoints(c: SqliteConnection, a: Args<'listEndpoints'>): En
 export function getEndpoint(c: SqliteConnection, a: Args<'getEndpoint'>): EndpointRecord | undefined {
   const row = (
     a.uid === undefined ? c.stmt('getLatest').get(a.graph, a.name) : c.stmt('getByUid').get(a.graph, a.name, a.uid)
-  ) as EndpointDbRow | undefined;
+  ) as EndpointColumns | undefined;
   if (row === undefined) return undefined;
   return toEndpointRecord(row, c.stmt('endpointInstances').all(row.uid) as InstanceDbRow[], a.now);
 }
@@ -95,6 +89,6 @@ export function series(c: SqliteConnection, a: Args<'series'>): SeriesRow[] {
 
 /** Latest call rows, newest first (started_at, then insertion order). */
 export function calls(c: SqliteConnection, a: Args<'calls'>): CallRow[] {
-  const rows = c.stmt('calls').all({ uid: a.uid, outcome: a.outcome ?? null, limit: a.limit }) as CallDbRow[];
+  const rows = c.stmt('calls').all({ uid: a.uid, outcome: a.outcome ?? null, limit: a.limit }) as CallColumns[];
   return rows.map(toCallRow);
 }

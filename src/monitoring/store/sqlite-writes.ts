@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { addCounts } from './row-mapping.js';
 import type { SqliteConnection } from './sqlite-db.js';
 import type { SqliteOps } from './sqlite-protocol.js';
-import { addCounts, callParams, definitionParams } from './sqlite-rows.js';
+import { callParams, definitionParams } from './sqlite-rows.js';
 import type { InstanceInfo } from './store.js';
 
 type Args<K extends keyof SqliteOps> = SqliteOps[K]['args'];
