@@ -38,7 +38,7 @@ export function withSchema(url: string, schema: string): string {
   return `${url}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 }
 
-export { def, INSTANCE, OTHER, row, T0 } from './store-fixtures.js';
+export { def, INSTANCE, OTHER, register, row, T0 } from './store-fixtures.js';
 
 /**
  * The schema `schema` of the test database, dropped and recreated before each test; stores made with `store()` are
@@ -97,20 +97,4 @@ export function usePgSchema(schema: string) {
       return Number(Object.values(rows[0])[0]);
     },
   };
-}
-
-/** Register endpoint definition `d` of graph `graph` and return its uid. */
-export async function register(
-  s: PostgresStore,
-  d: StoredDefinition,
-  o: { graph?: string; now?: number; instance?: InstanceInfo; state?: 'loading' | 'serving' } = {},
-): Promise<string> {
-  const uids = await s.applyEndpoints({
-    graph: o.graph ?? 'support',
-    defs: [d],
-    instance: o.instance ?? INSTANCE,
-    state: o.state ?? 'serving',
-    now: o.now ?? T0,
-  });
-  return uids.get(d.name) as string;
 }

@@ -6,7 +6,7 @@ import { SqliteStore } from '../../src/monitoring/store/sqlite-store.js';
 import type { InstanceInfo, StoredDefinition } from '../../src/monitoring/store/store.js';
 import { INSTANCE, T0 } from './store-fixtures.js';
 
-export { def, INSTANCE, OTHER, row, T0 } from './store-fixtures.js';
+export { def, INSTANCE, OTHER, register, row, T0 } from './store-fixtures.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -30,22 +30,6 @@ export async function opened(url?: string, options?: { readOnly?: boolean }): Pr
   const s = store(url);
   await s.open(options);
   return s;
-}
-
-/** Register endpoint `name` (one definition) of graph `g` and return its uid. */
-export async function register(
-  s: SqliteStore,
-  d: StoredDefinition,
-  o: { graph?: string; now?: number; instance?: InstanceInfo; state?: 'loading' | 'serving' } = {},
-): Promise<string> {
-  const uids = await s.applyEndpoints({
-    graph: o.graph ?? 'support',
-    defs: [d],
-    instance: o.instance ?? INSTANCE,
-    state: o.state ?? 'serving',
-    now: o.now ?? T0,
-  });
-  return uids.get(d.name) as string;
 }
 
 afterEach(async () => {

@@ -1,4 +1,4 @@
-import type { CallRow, InstanceInfo, StoredDefinition } from '../../src/monitoring/store/store.js';
+import type { CallRow, InstanceInfo, MonitorStore, StoredDefinition } from '../../src/monitoring/store/store.js';
 
 /** The data of the store tests, the same for the SQLite and the PostgreSQL store. */
 
@@ -51,4 +51,20 @@ export function row(uid: string, startedAt: number, over: Partial<CallRow> = {})
     outputs: null,
     ...over,
   };
+}
+
+/** Register endpoint definition `d` of graph `o.graph` (default `support`) and return its uid. */
+export async function register(
+  s: MonitorStore,
+  d: StoredDefinition,
+  o: { graph?: string; now?: number; instance?: InstanceInfo; state?: 'loading' | 'serving' } = {},
+): Promise<string> {
+  const uids = await s.applyEndpoints({
+    graph: o.graph ?? 'support',
+    defs: [d],
+    instance: o.instance ?? INSTANCE,
+    state: o.state ?? 'serving',
+    now: o.now ?? T0,
+  });
+  return uids.get(d.name) as string;
 }
