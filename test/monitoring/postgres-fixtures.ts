@@ -1,8 +1,6 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, it } from 'vitest';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/monitoring/store/postgres-store.js';
-import type { InstanceInfo, StoredDefinition } from '../../src/monitoring/store/store.js';
-import { INSTANCE, T0 } from './store-fixtures.js';
 
 /**
  * Helpers of the PostgreSQL store tests. They run against `SERVEGRAPH_TEST_PG_URL` (a database they may drop and

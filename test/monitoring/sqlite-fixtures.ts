@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { SqliteStore } from '../../src/monitoring/store/sqlite-store.js';
-import type { InstanceInfo, StoredDefinition } from '../../src/monitoring/store/store.js';
-import { INSTANCE, T0 } from './store-fixtures.js';
 
 export { def, INSTANCE, OTHER, register, row, T0 } from './store-fixtures.js';
 
