@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SgError } from '../../errors/index.js';
 import type { HttpContext } from './context.js';
+import { DASHBOARD_CSP, isDashboardPath } from './dashboard/csp.js';
 import { sendError } from './errors.js';
 
 /** The dashboard's cookie (http.md, "Limits"): a browser cannot send a Bearer header. */
@@ -52,30 +53,38 @@ export function installAuth(fastify: FastifyInstance, ctx: HttpContext): void {
     if (OPEN.has(path)) return done();
     if (request.method === 'OPTIONS' && ctx.options.cors !== false) return done();
     if (tokenMatches(bearerOf(request), token)) return done();
-    const cookieRoute = ctx.reserved.dashboard && (path === '/dashboard' || path.startsWith('/dashboard/'));
+    const cookieRoute = ctx.reserved.dashboard && isDashboardPath(path);
     const apiRoute = ctx.reserved.monitoringApi && (path === '/endpoints' || path.startsWith('/endpoints/'));
+    let given: string | null = null;
     if (cookieRoute || apiRoute) {
-      if (tokenMatches(cookieOf(request, AUTH_COOKIE), token)) return done();
-      if (path === '/dashboard' && request.method === 'GET') {
+      // `GET /dashboard?token=` answers by its token alone: right, 303 with the cookie; wrong, 401
+      if (path === '/dashboard' && request.method === 'GET')
+        given = new URL(request.url, 'http://x').searchParams.get('token');
+      if (given === null && tokenMatches(cookieOf(request, AUTH_COOKIE), token)) return done();
+      // the refusal or the redirect below is a dashboard response too
+      if (cookieRoute) reply.header('content-security-policy', DASHBOARD_CSP);
+      if (given !== null && tokenMatches(given, token)) {
+        // the token moves into a cookie and out of the address bar (and the browser's history)
         const url = new URL(request.url, 'http://x');
-        const given = url.searchParams.get('token');
-        if (given !== null && tokenMatches(given, token)) {
-          // the token moves into a cookie and out of the address bar (and the browser's history)
-          url.searchParams.delete('token');
-          const rest = url.searchParams.toString();
-          reply
-            .code(303)
-            .header('location', `/dashboard${rest ? `?${rest}` : ''}`)
-            .header('set-cookie', `${AUTH_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
-            .send();
-          return;
-        }
+        url.searchParams.delete('token');
+        const rest = url.searchParams.toString();
+        reply
+          .code(303)
+          .header('location', `/dashboard${rest ? `?${rest}` : ''}`)
+          .header('set-cookie', `${AUTH_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
+          .send();
+        return;
       }
     }
     reply.header('www-authenticate', 'Bearer');
     sendError(
       reply,
-      new SgError('SG_ERR_UNAUTHORIZED', "this server needs Authorization: Bearer <token> (the server's authToken)"),
+      new SgError(
+        'SG_ERR_UNAUTHORIZED',
+        given === null
+          ? "this server needs Authorization: Bearer <token> (the server's authToken)"
+          : "the token parameter is not this server's authToken",
+      ),
       ctx.options.retryAfterSeconds,
     );
   });

@@ -11,6 +11,7 @@ import { GraphRuntime } from '../runtime.js';
 import { installAuth } from './auth.js';
 import { HttpContext } from './context.js';
 import { installCors } from './cors.js';
+import { installDashboardRoutes } from './dashboard/routes.js';
 import { installGraphRoute } from './graph-route.js';
 import { installHealthRoutes } from './health.js';
 import { frameworkErrorHandler, installLifecycle } from './lifecycle.js';
@@ -180,6 +181,7 @@ async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyIn
   // the front needs a reply to turn into an answer: not mounted for a graph without a responder
   ctx.reserved.openai = ctx.options.openai !== false && ctx.runtime.hasResponder;
   ctx.reserved.monitoringApi = ctx.options.monitoringApi;
+  ctx.reserved.dashboard = ctx.options.dashboard;
   if (ctx.options.openai !== false && !ctx.runtime.hasResponder) {
     logger.info('the OpenAI-compatible front is not mounted: the graph has no responder');
   }
@@ -192,6 +194,7 @@ async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyIn
   installHealthRoutes(fastify, ctx, methods);
   if (ctx.reserved.openai) installOpenAIFront(fastify, ctx, methods);
   installMonitoringRoutes(fastify, ctx, methods);
+  installDashboardRoutes(fastify, ctx, methods);
   installGraphRoute(fastify, ctx, methods);
   return fastify;
 }
