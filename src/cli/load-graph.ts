@@ -31,3 +31,27 @@ export async function loadGraphFile(file: string): Promise<Graph> {
   }
   return graph;
 }
+
+/**
+ * The text a graph module's optional `banner({ url })` export returns, for `servegraph serve` to print under
+ * its serving line (a demo's "open this, try that"). Spec files have none. A banner that throws or returns
+ * something other than a string is reported as a warning: it never stops the server.
+ */
+export async function bannerOf(file: string, url: string): Promise<{ text?: string; warning?: string }> {
+  if (SPEC_EXTS.has(extname(file).toLowerCase())) return {};
+  // loadGraphFile imported the module already: this is the cached module, not a second run
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { banner?: unknown };
+  if (mod.banner === undefined) return {};
+  if (typeof mod.banner !== 'function') {
+    return {
+      warning: `export 'banner' of '${file}' must be a function ({ url }) => string, got ${describe(mod.banner)}`,
+    };
+  }
+  try {
+    const text: unknown = await mod.banner({ url });
+    if (typeof text === 'string') return { text };
+    return { warning: `banner({ url }) of '${file}' must return a string, got ${describe(text)}` };
+  } catch (err) {
+    return { warning: `banner({ url }) of '${file}' failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadGraphFile } from '../load-graph.js';
+import { bannerOf, loadGraphFile } from '../load-graph.js';
 import { errorLine, exitCodeOf } from '../output.js';
 import { progressDisplay } from '../progress.js';
 import { type ServeFlags, serveOptionsOf } from './serve-flags.js';
@@ -31,7 +31,8 @@ export function registerServe(program: Command): void {
     .option('-q, --quiet', 'no access log')
     .addHelpText(
       'after',
-      '\nWith SERVEGRAPH_AUTH_TOKEN set, every route but /healthz and /readyz needs Authorization: Bearer <token>.',
+      '\nWith SERVEGRAPH_AUTH_TOKEN set, every route but /healthz and /readyz needs Authorization: Bearer <token>.' +
+        '\nA graph module may also export banner({ url }), a function whose text is printed under the serving line.',
     )
     .action(async (file: string, flags: ServeFlags) => {
       const progress = progressDisplay();
@@ -43,6 +44,9 @@ export function registerServe(program: Command): void {
         const app = await serve(graph, { ...options, onProgress: progress.onProgress });
         progress.end();
         process.stdout.write(`servegraph: serving graph '${graph.name}' at ${app.url}\n`);
+        const banner = await bannerOf(file, app.url);
+        if (banner.text) process.stdout.write(`${banner.text.replace(/\n*$/, '')}\n`);
+        if (banner.warning) process.stderr.write(`servegraph: warning: ${banner.warning}\n`);
       } catch (err) {
         progress.end();
         process.stderr.write(`${errorLine(err)}\n`);
