@@ -22,8 +22,16 @@ export async function compileGraph(
     processors.set(step.name, step._processor(ctx) ?? defaultProcessor(step, ctx));
   }
 
+  // with metrics attached, every step is timed (servegraph_step_latency_seconds); the series are bound here, once
+  const live = ctx.monitor?.liveMetrics?.();
+  engine.timed = live !== undefined;
+  const timerOf = (name: string) => live?.stepLatency(name, stepKind(graph._steps.get(name)));
   const nodes = new Map<string, Node>();
-  for (const [name, proc] of processors) nodes.set(name, new Node(engine, name, proc));
+  for (const [name, proc] of processors) {
+    const node = new Node(engine, name, proc);
+    node.timer = timerOf(name);
+    nodes.set(name, node);
+  }
   const link = (node: Node, name: string) => {
     node.downstream = graph._downstream(name);
     node.outs = node.downstream.map((d) => nodes.get(d)!);
@@ -46,6 +54,7 @@ export async function compileGraph(
     const handlerName = graph._handlerOf.get(name) ?? graph._graphHandler;
     if (handlerName === undefined) continue;
     const h = new Node(engine, handlerName, processors.get(handlerName)!);
+    h.timer = timerOf(handlerName);
     link(h, handlerName);
     h.isHandler = true;
     const hasBefore = h.outs.length > 0;
@@ -54,6 +63,11 @@ export async function compileGraph(
     node.handler = h;
   }
   return { engine, processors };
+}
+
+/** The `kind` label of a step's latency: its class name (MapStep, ModelRunnerStep, a user step's class), fixed by the graph. */
+function stepKind(step: AnyStep | undefined): string {
+  return step?.constructor.name || 'Step';
 }
 
 /** Steps from which the responder can be reached along edges (handler `before` edges included). */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { SgError, toStepError } from '../errors/index.js';
+import type { LiveHistogram } from '../monitoring/types.js';
 import type { Event } from './event.js';
 import type { Outlet, Processor } from './processor.js';
 import { ReplySlot } from './reply-slot.js';
@@ -20,6 +21,8 @@ export class Node implements Outlet {
   handler: Node | undefined;
   /** this node runs an error handler: its failures fail the event, no other handler is tried */
   isHandler = false;
+  /** the step's `servegraph_step_latency_seconds` series, when the engine times steps */
+  timer: LiveHistogram | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -43,6 +46,12 @@ export class Node implements Outlet {
   }
 }
 
+/** `ev` is handed to `node` at `now` (step timing). */
+function stamp(ev: Event, node: Node, now: number): void {
+  ev._at = node;
+  ev._t0 = now;
+}
+
 /** The gate of a step with a chunk inside and none waiting (streams' `gates`). */
 const BUSY: Event[] = [];
 
@@ -53,6 +62,16 @@ export class Engine {
 
   /** later arrivals at the responder are logged at debug level (graph.md section 3) */
   private readonly debug: boolean;
+
+  /**
+   * Step timing (servegraph_step_latency_seconds), on when metrics are attached: a step's time on a plain event runs
+   * from when the event is handed to it to when it hands the event on (or drops it, fails it, finishes with it), so
+   * that downstream steps run inside its emit do not count. Each hand-over reads the clock once, for both sides.
+   * Chunk events are not timed: a streaming step's time is the whole stream's.
+   */
+  timed = false;
+  /** the plain event a step is processing synchronously now: one that emits new events (FlatMap) is timed at its first */
+  private current: Event | undefined;
 
   constructor(readonly logger: Logger) {
     this.entry = new Node(this, '(entry)', { process: () => {} });
@@ -79,18 +98,43 @@ export class Engine {
    * others copies, all made before any runs (a copy that fails fails the event at `from`).
    */
   dispatch(from: Node, ev: Event, outs: readonly Node[]): void {
+    const now = this.timed && ev.stream === undefined ? this.handOn(from, ev) : 0;
     if (from.answers) this.deliver(from, ev);
     const n = outs.length;
     if (n === 0) return;
     if (n === 1 && !from.answers) {
       ev._owner.acquire(1);
+      if (now !== 0) stamp(ev, outs[0], now);
       this.run(outs[0], ev);
       return;
     }
     const events: Event[] = new Array(n);
     for (let i = 0; i < n; i++) events[i] = i === 0 && !from.answers ? ev : this.copyAt(ev, from);
     ev._owner.acquire(n);
-    for (let i = 0; i < n; i++) this.run(outs[i], events[i]);
+    for (let i = 0; i < n; i++) {
+      if (now !== 0) stamp(events[i], outs[i], now);
+      this.run(outs[i], events[i]);
+    }
+  }
+
+  /** `from` hands `ev` on: the clock, read once, ends `from`'s time on the event (or on the one it is processing). */
+  private handOn(from: Node, ev: Event): number {
+    const now = performance.now();
+    const timer = from.timer;
+    if (timer !== undefined) {
+      const src = ev._at === from ? ev : this.current?._at === from ? this.current : undefined;
+      if (src !== undefined) {
+        timer.observe((now - src._t0) / 1000);
+        src._at = undefined;
+      }
+    }
+    return now;
+  }
+
+  /** `node` is done with `ev` without handing it on (dropped, failed, kept, answered by a reply of its own). */
+  private timeEnd(node: Node, ev: Event): void {
+    node.timer?.observe((performance.now() - ev._t0) / 1000);
+    ev._at = undefined;
   }
 
   /** Run one step on one event; its token is released when the step has finished with it. */
@@ -100,6 +144,10 @@ export class Engine {
   }
 
   private runPlain(node: Node, ev: Event): void {
+    if (ev._at === node) {
+      this.runTimed(node, ev);
+      return;
+    }
     const owner = ev._owner;
     let pending: void | Promise<void>;
     try {
@@ -122,8 +170,41 @@ export class Engine {
     );
   }
 
+  /** runPlain with the step timed: as runPlain, and the step's time taken when it finishes without handing `ev` on. */
+  private runTimed(node: Node, ev: Event): void {
+    const owner = ev._owner;
+    const outer = this.current;
+    this.current = ev;
+    let pending: void | Promise<void>;
+    try {
+      pending = node.proc.process(ev, node);
+    } catch (err) {
+      this.current = outer;
+      this.fail(node, ev, err);
+      owner.release();
+      return;
+    }
+    this.current = outer;
+    if (pending === undefined) {
+      if (ev._at === node) this.timeEnd(node, ev);
+      owner.release();
+      return;
+    }
+    pending.then(
+      () => {
+        if (ev._at === node) this.timeEnd(node, ev);
+        owner.release();
+      },
+      (err: unknown) => {
+        this.fail(node, ev, err);
+        owner.release();
+      },
+    );
+  }
+
   /** `ev` failed at `node`: its error handler takes it, else the request fails (or, off the reply path, it is logged). */
   fail(node: Node, ev: Event, raw: unknown): void {
+    if (ev._at === node) this.timeEnd(node, ev);
     const err = toStepError(raw, node.stepName);
     const stream = ev.stream === undefined ? undefined : streamOf(ev);
     if (stream !== undefined) {
@@ -136,6 +217,7 @@ export class Engine {
     if (handler !== undefined) {
       ev._setError(err, node.stepName);
       ev._owner.acquire(1);
+      if (this.timed && ev.stream === undefined) stamp(ev, handler, performance.now());
       this.run(handler, ev);
       return;
     }

@@ -14,7 +14,8 @@ export type EventInit = {
   body: unknown;
   path: string;
   method: string;
-  headers: Readonly<Record<string, string>>;
+  /** the headers, or a function that makes them (called once, on first read: most events never read them) */
+  headers: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
   query: Readonly<Record<string, string | string[]>>;
   contentType: string;
   timestamp: number;
@@ -34,7 +35,8 @@ export class Event {
   body: unknown;
   readonly path: string;
   readonly method: string;
-  readonly headers: Readonly<Record<string, string>>;
+  /** @internal the headers, or what makes them on first read (`headers`) */
+  _headers: EventInit['headers'];
   readonly query: Readonly<Record<string, string | string[]>>;
   readonly contentType: string;
   readonly batch: BatchInfo | undefined;
@@ -48,6 +50,10 @@ export class Event {
   private _date: Date | undefined;
   /** @internal created on first use */
   _meta: Record<string, unknown> | undefined;
+  /** @internal step timing (engine.ts): the step node this event was handed to and not yet timed at, and when */
+  _at: object | undefined;
+  /** @internal performance.now() when the event was handed to `_at` */
+  _t0: number;
 
   /** @internal events are made by triggers and the engine, never by user code (use copy()) */
   constructor(init: EventInit, owner: EventOwner) {
@@ -55,7 +61,7 @@ export class Event {
     this.body = init.body;
     this.path = init.path;
     this.method = init.method;
-    this.headers = init.headers;
+    this._headers = init.headers;
     this.query = init.query;
     this.contentType = init.contentType;
     this._ts = init.timestamp;
@@ -66,6 +72,17 @@ export class Event {
     this.originStep = undefined;
     this._owner = owner;
     this._date = undefined;
+    this._at = undefined;
+    this._t0 = 0;
+  }
+
+  /** The request headers, lower-case names (graph.md section 6). */
+  get headers(): Readonly<Record<string, string>> {
+    const h = this._headers;
+    if (typeof h !== 'function') return h;
+    const made = h();
+    this._headers = made;
+    return made;
   }
 
   /** When the event entered the graph. */
@@ -100,7 +117,7 @@ export class Event {
             : copyBatchBody(this.body),
         path: this.path,
         method: this.method,
-        headers: this.headers,
+        headers: this._headers,
         query: this.query,
         contentType: this.contentType,
         timestamp: this._ts,

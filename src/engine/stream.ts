@@ -254,7 +254,7 @@ export class StreamState {
         body,
         path: o.path,
         method: o.method,
-        headers: o.headers,
+        headers: o._headers,
         query: o.query,
         contentType: o.contentType,
         timestamp: o._ts,

@@ -25,6 +25,8 @@ export interface ExecCall {
   /** abort the call's own signal (its timeout passed) */
   abort(reason: unknown): void;
   onUsage(usage: unknown): void;
+  /** the model starts on the call: the runner's queue time ends (monitoring.md section 4, `queueMs`) */
+  onStart?(): void;
 }
 
 /**

@@ -46,6 +46,7 @@ export class InlineExecutor implements ModelExecutor {
 
   /** A streaming model's call: its predictStream generator, on a private copy of the input. */
   callStream(c: ExecCall): AsyncIterable<unknown> {
+    c.onStart?.();
     const input = copyInput(c.input);
     const stream = this.model.predictStream!(input, c.makeContext() as never);
     if (stream === null || typeof stream !== 'object' || typeof stream[Symbol.asyncIterator] !== 'function') {
@@ -113,7 +114,7 @@ export class InlineExecutor implements ModelExecutor {
 
   private invoke(c: ExecCall): unknown {
     this.running++;
-    (c as ExecCall & { onStart?: () => void }).onStart?.();
+    c.onStart?.();
     let input: unknown;
     try {
       input = copyInput(c.input);

@@ -24,6 +24,28 @@ export class PendingCall {
     readonly c: PoolCall,
   ) {}
 
+  /** Resolve or reject the call once (its timer and abort listener removed); false when it had settled already. */
+  settle(ok: boolean, value: unknown): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.onAbort) this.c.signal?.removeEventListener('abort', this.onAbort);
+    if (ok) this.resolve(value);
+    else this.reject(value);
+    return true;
+  }
+
+  /** Give the call up (`giveUp`) when its timeoutMs passes or its signal aborts. */
+  watch(giveUp: (p: PendingCall, reason: unknown) => void, timedOut: (ms: number) => unknown): void {
+    const { timeoutMs, signal } = this.c;
+    if (timeoutMs !== undefined && timeoutMs > 0)
+      this.timer = setTimeout(() => giveUp(this, timedOut(timeoutMs)), timeoutMs);
+    if (signal) {
+      this.onAbort = () => giveUp(this, signal.reason);
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
   /** A chunk of a streamed call from its worker. */
   chunk(value: unknown): void {
     if (!this.settled) this.stream?.push(value);

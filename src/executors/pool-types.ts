@@ -16,6 +16,8 @@ export type PoolOptions = {
   providers?: Record<string, string | null>;
   /** the worker's entry module; default: servegraph's compiled host entry for the kind */
   entry?: URL;
+  /** told the calls waiting and the workers busy and idle whenever they change (`servegraph_pool_*`) */
+  gauges?: { set(queueDepth: number, busy: number, idle: number): void };
 };
 
 export type PoolCallContext = WireCallContext;
@@ -28,4 +30,6 @@ export type PoolCall = {
   /** counted from when call() is made, queue time included; 0 or undefined: no limit */
   timeoutMs?: number;
   onUsage?: (usage: unknown) => void;
+  /** the call is handed to a worker (its time in the queue ends) */
+  onStart?: () => void;
 };

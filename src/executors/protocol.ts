@@ -1,4 +1,4 @@
-import type { SerializedError } from '../errors/serialize.js';
+import { deserializeError, type SerializedError } from '../errors/serialize.js';
 
 /**
  * The one message protocol between a pool and its workers, for threads (`postMessage`) and child processes
@@ -105,6 +105,16 @@ export type WorkerToMain =
   | UsageMessage
   | ChunkMessage
   | ClosedMessage;
+
+/** A result's output, with the errors of a batch output rebuilt in place. */
+export function resultValue(msg: ResultMessage): unknown {
+  const errorsAt = msg[3];
+  if (errorsAt !== undefined && Array.isArray(msg[2])) {
+    const out = msg[2] as unknown[];
+    for (const i of errorsAt) out[i] = deserializeError(out[i] as SerializedError);
+  }
+  return msg[2];
+}
 
 /** Whether a send failed because the payload cannot be cloned (postMessage and v8 serializer messages). */
 export function isCloneFailure(err: unknown): boolean {

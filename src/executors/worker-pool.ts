@@ -4,7 +4,7 @@ import { PendingCall as Pending } from './pending-call.js';
 import * as E from './pool-errors.js';
 import { PoolStream, STREAM_WINDOW, type StreamControl } from './pool-stream.js';
 import type { PoolCall, PoolOptions } from './pool-types.js';
-import { callMessage, type InitMessage, isCloneFailure, type WorkerToMain } from './protocol.js';
+import { callMessage, type InitMessage, isCloneFailure, resultValue, type WorkerToMain } from './protocol.js';
 import type { ExitInfo, Transport } from './transport.js';
 import { defaultEntry, leastBusy, Slot } from './worker-slot.js';
 
@@ -35,6 +35,9 @@ export class WorkerPool {
   /** slots given up after failed restarts */
   private givenUp = 0;
   private waiting = 0;
+  /** workers holding at least one call, and workers ready: with `waiting`, what the pool's gauges show */
+  private busyWorkers = 0;
+  private readyWorkers = 0;
   /** calls accepted and not settled yet */
   private active = 0;
   private started = false;
@@ -71,14 +74,19 @@ export class WorkerPool {
     return this.o.name;
   }
 
-  /** Calls waiting in the queue. */
   /** workers (each holds a copy of every model of the pool) */
   get size(): number {
     return this.o.size;
   }
 
+  /** Calls waiting in the queue. */
   get queueDepth(): number {
     return this.waiting;
+  }
+
+  /** Tell the gauges (servegraph_pool_*) the calls waiting and the workers busy and idle. */
+  private report(): void {
+    this.o.gauges?.set(this.waiting, this.busyWorkers, Math.max(0, this.readyWorkers - this.busyWorkers));
   }
 
   /** Workers running (ready or loading); given-up slots are not counted. */
@@ -138,16 +146,8 @@ export class WorkerPool {
       this.waiting++;
       this.queues[m].push(p);
     }
-    if (p.settled) return;
-    if (c.timeoutMs !== undefined && c.timeoutMs > 0) {
-      const ms = c.timeoutMs;
-      p.timer = setTimeout(() => this.giveUp(p, E.timedOut(this.where(c), ms)), ms);
-    }
-    if (c.signal) {
-      const signal = c.signal;
-      p.onAbort = () => this.giveUp(p, signal.reason);
-      signal.addEventListener('abort', p.onAbort, { once: true });
-    }
+    this.report();
+    if (!p.settled) p.watch(this.giveUp, (ms) => E.timedOut(this.where(c), ms));
   }
 
   /** Why a new call is refused (unknown model, pool closed or failed, call aborted, queue full), if it is. */
@@ -177,13 +177,7 @@ export class WorkerPool {
 
   private onMessage(slot: Slot, msg: WorkerToMain): void {
     if (Array.isArray(msg)) {
-      // [RESULT, id, value, errorsAt?]
-      const errorsAt = msg[3];
-      if (errorsAt !== undefined && Array.isArray(msg[2])) {
-        const out = msg[2] as unknown[];
-        for (const i of errorsAt) out[i] = deserializeError(out[i] as SerializedError);
-      }
-      this.answered(slot, msg[1], true, msg[2]);
+      this.answered(slot, msg[1], true, resultValue(msg));
       return;
     }
     switch (msg.t) {
@@ -202,6 +196,7 @@ export class WorkerPool {
         if (!this.started) this.onLoaded?.({ model: msg.model, worker: slot.index });
         return;
       case 'ready':
+        if (slot.state !== 'ready') this.readyWorkers++;
         slot.state = 'ready';
         slot.failures = 0;
         if (!this.started) {
@@ -213,6 +208,7 @@ export class WorkerPool {
           );
         }
         this.pumpAll();
+        this.report();
         return;
       case 'load-error': {
         const err = deserializeError(msg.error);
@@ -233,24 +229,22 @@ export class WorkerPool {
   private answered(slot: Slot, id: number, ok: boolean, payload: unknown): void {
     const p = slot.held.get(id);
     if (p === undefined) return;
-    this.release(slot, p);
+    if (slot.release(p)) this.busyWorkers--;
     if (!p.settled) {
       if (ok) this.settle(p, true, payload);
       else this.settle(p, false, E.modelFailed(this.where(p.c), deserializeError(payload as SerializedError)));
     }
     if (this.waiting > 0) this.pumpModel(p.model);
+    this.report();
   }
 
   private onExit(slot: Slot, info: ExitInfo, id: number, wasReady: boolean): void {
     const kind = this.o.kind;
-    for (const p of slot.held.values()) {
-      if (p.stuckTimer) clearTimeout(p.stuckTimer);
-      if (!p.settled) this.settle(p, false, E.workerDied(this.where(p.c), kind, id, info, slot.killedFor));
-      p.onReleased?.();
-    }
-    slot.held.clear();
-    slot.busy.fill(0);
+    if (wasReady) this.readyWorkers--;
+    const lost = (p: Pending) => this.settle(p, false, E.workerDied(this.where(p.c), kind, id, info, slot.killedFor));
+    if (slot.releaseAll(lost)) this.busyWorkers--;
     if (this.closing || this.failed) return;
+    this.report();
     if (!this.started) {
       const model = this.o.models[Math.min(slot.loaded, this.o.models.length - 1)]?.name ?? '';
       const w = { step: this.step, endpoint: model, pool: this.o.name };
@@ -298,15 +292,15 @@ export class WorkerPool {
     return leastBusy(this.slots, m, this.maxCalls[m]);
   }
 
+  /** Hand call p to a worker: its queue time ends here (`queueMs` of monitoring.md section 4 is measured to now). */
   private dispatch(p: Pending, slot: Slot): void {
     const t = slot.transport as Transport;
-    p.slot = slot;
-    slot.busy[p.model]++;
-    slot.held.set(p.id, p);
+    if (slot.hold(p)) this.busyWorkers++;
+    p.c.onStart?.();
     try {
       t.send(callMessage(p.id, p.c.model, p.input, p.c.ctx, p.stream === undefined ? undefined : STREAM_WINDOW));
     } catch (err) {
-      this.release(slot, p);
+      if (slot.release(p)) this.busyWorkers--;
       if (isCloneFailure(err)) {
         this.settle(p, false, E.notCloneableIn(this.where(p.c), p.input, err));
       } else {
@@ -315,16 +309,6 @@ export class WorkerPool {
       }
     }
     p.input = undefined;
-  }
-
-  private release(slot: Slot, p: Pending): void {
-    slot.held.delete(p.id);
-    slot.busy[p.model]--;
-    if (p.stuckTimer) {
-      clearTimeout(p.stuckTimer);
-      p.stuckTimer = undefined;
-    }
-    p.onReleased?.();
   }
 
   private pumpModel(m: number): void {
@@ -344,13 +328,14 @@ export class WorkerPool {
   }
 
   /** Timeout, abort or the end of the grace period: fail the call now; a running one is cancelled in its worker. */
-  private giveUp(p: Pending, reason: unknown, watchStuck = true): void {
+  private readonly giveUp = (p: Pending, reason: unknown, watchStuck = true): void => {
     if (p.settled) return;
     if (p.queued) {
       p.queued = false;
       this.waiting--;
       this.queues[p.model].noteRemoved();
       this.settle(p, false, reason);
+      this.report();
       return;
     }
     this.settle(p, false, reason);
@@ -359,16 +344,10 @@ export class WorkerPool {
     slot.post({ t: 'cancel', id: p.id, reason: serializeError(reason) });
     if (!watchStuck) return;
     slot.watchStuck(p, STUCK_AFTER_MS, this.o.logger, this.o.name);
-  }
+  };
 
   private settle(p: Pending, ok: boolean, value: unknown): void {
-    if (p.settled) return;
-    p.settled = true;
-    if (p.timer) clearTimeout(p.timer);
-    if (p.onAbort) p.c.signal?.removeEventListener('abort', p.onAbort);
-    if (ok) p.resolve(value);
-    else p.reject(value);
-    if (--this.active === 0) this.onDrained?.();
+    if (p.settle(ok, value) && --this.active === 0) this.onDrained?.();
   }
 
   private failQueued(error: (p: Pending) => unknown): void {
@@ -379,6 +358,7 @@ export class WorkerPool {
         this.settle(p, false, error(p));
       }
     }
+    this.report();
   }
 
   private where(c: PoolCall): { step: string; endpoint: string; pool: string } {
@@ -410,5 +390,7 @@ export class WorkerPool {
     }
     const closeMs = Math.max(MIN_CLOSE_MS, deadline - Date.now());
     await Promise.all(this.slots.map((slot) => slot.stop(closeMs)));
+    this.busyWorkers = this.readyWorkers = 0;
+    this.report();
   }
 }

@@ -74,6 +74,39 @@ export class Slot {
     t.send(init);
   }
 
+  /** The worker takes call p; true when it held none before (it turns busy). */
+  hold(p: PendingCall): boolean {
+    p.slot = this;
+    this.busy[p.model]++;
+    this.held.set(p.id, p);
+    return this.held.size === 1;
+  }
+
+  /** The worker no longer holds call p (it answered, or p could not be sent); true when it now holds none. */
+  release(p: PendingCall): boolean {
+    this.held.delete(p.id);
+    this.busy[p.model]--;
+    if (p.stuckTimer) {
+      clearTimeout(p.stuckTimer);
+      p.stuckTimer = undefined;
+    }
+    p.onReleased?.();
+    return this.held.size === 0;
+  }
+
+  /** The worker ended: every call it held is released, `lost` told of each one; true when it held any. */
+  releaseAll(lost: (p: PendingCall) => void): boolean {
+    const had = this.held.size > 0;
+    for (const p of this.held.values()) {
+      if (p.stuckTimer) clearTimeout(p.stuckTimer);
+      lost(p);
+      p.onReleased?.();
+    }
+    this.held.clear();
+    this.busy.fill(0);
+    return had;
+  }
+
   /** Send a message to the current worker; a worker going away is not an error here (its exit is handled). */
   post(msg: MainToWorker): void {
     try {
@@ -96,10 +129,10 @@ export class Slot {
     p.stuckTimer.unref();
   }
 
-  /** Stop the current worker now; `why` goes into the failures of the calls it held. */
+  /** Stop the current worker now (it may be stuck: no goodbye); `why` goes into the failures of the calls it held. */
   kill(why: string): void {
     this.killedFor = why;
-    void this.transport?.terminate();
+    void this.transport?.terminate(true);
   }
 
   /** Run the models' close() in the worker (up to closeMs when it is ready), then stop it for good. */

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { ExecCall, ModelExecutor } from '../executors/executor.js';
 import { InlineExecutor } from '../executors/inline-executor.js';
-import { WorkerPool } from '../executors/worker-pool.js';
+import { type PoolCall, WorkerPool } from '../executors/worker-pool.js';
 import { workerProviderRefs } from '../llm/providers/registry.js';
+import type { LiveMetrics } from '../monitoring/types.js';
 import { wireArtifact } from './artifacts/any-artifact.js';
 import type { ModelDef } from './endpoint.js';
 import { loadInlineModel } from './load-model.js';
@@ -72,6 +73,7 @@ export class PoolExecutor implements ModelExecutor {
     baseDir: string,
     step: string | undefined,
     logger: Logger,
+    live: LiveMetrics | undefined,
   ) {
     this.pool = new WorkerPool({
       name,
@@ -80,6 +82,7 @@ export class PoolExecutor implements ModelExecutor {
       size,
       maxQueue,
       logger,
+      gauges: live?.pool(name, mechanism),
       models: defs.map((d) => ({
         name: d.name,
         classRef: workerClassRef(d, baseDir, step),
@@ -117,30 +120,29 @@ export class PoolExecutor implements ModelExecutor {
   }
 
   call(c: ExecCall): unknown {
-    return this.pool.call({
-      model: c.model,
-      input: c.input,
-      ctx: { ...c.ctx, artifact: c.artifactJson() },
-      signal: c.signal,
-      timeoutMs: c.timeoutMs,
-      onUsage: (u: unknown) => c.onUsage(u),
-    });
+    return this.pool.call(poolCall(c));
   }
 
   callStream(c: ExecCall): AsyncIterable<unknown> {
-    return this.pool.callStream({
-      model: c.model,
-      input: c.input,
-      ctx: { ...c.ctx, artifact: c.artifactJson() },
-      signal: c.signal,
-      timeoutMs: c.timeoutMs,
-      onUsage: (u: unknown) => c.onUsage(u),
-    });
+    return this.pool.callStream(poolCall(c));
   }
 
   close(graceMs: number): Promise<void> {
     return this.pool.close(graceMs);
   }
+}
+
+/** A runner's call as a pool call: the artifact in JSON form, usage and start reported back to the call. */
+function poolCall(c: ExecCall): PoolCall {
+  return {
+    model: c.model,
+    input: c.input,
+    ctx: { ...c.ctx, artifact: c.artifactJson() },
+    signal: c.signal,
+    timeoutMs: c.timeoutMs,
+    onUsage: (u: unknown) => c.onUsage(u),
+    onStart: c.onStart === undefined ? undefined : () => c.onStart!(),
+  };
 }
 
 /**
@@ -152,7 +154,7 @@ export function buildExecutors(
   defs: ModelDef[],
   prefix: string,
   resources: { maxThreads: number; maxProcesses: number; poolFactor: number; maxQueue: number },
-  ctx: { baseDir: string; step: string | undefined; resolve: Resolve; logger: Logger },
+  ctx: { baseDir: string; step: string | undefined; resolve: Resolve; logger: Logger; live?: LiveMetrics },
 ): { byModel: Map<string, ModelExecutor>; all: ModelExecutor[] } {
   const byModel = new Map<string, ModelExecutor>();
   const all: ModelExecutor[] = [];
@@ -172,6 +174,7 @@ export function buildExecutors(
         ctx.baseDir,
         ctx.step,
         ctx.logger,
+        ctx.live,
       );
       byModel.set(d.name, ex);
       all.push(ex);
@@ -193,6 +196,7 @@ export function buildExecutors(
       ctx.baseDir,
       ctx.step,
       ctx.logger,
+      ctx.live,
     );
     for (const d of group) byModel.set(d.name, ex);
     all.push(ex);

@@ -1,7 +1,7 @@
 import type { CompileContext } from '../engine/processor.js';
 import { describe, errorText, SgError } from '../errors/index.js';
 import type { ModelExecutor } from '../executors/executor.js';
-import type { EndpointDefinition } from '../monitoring/types.js';
+import type { EndpointDefinition, LiveGauge } from '../monitoring/types.js';
 import { artifactFile } from './artifacts/model-artifact.js';
 import type { EndpointDef, ModelDef } from './endpoint.js';
 import { buildExecutors } from './executor-factory.js';
@@ -22,6 +22,8 @@ export type Target = {
   readonly modelName: string;
   /** what the runner knows of the model's class (undefined: a reference that does not resolve) */
   readonly traits: ModelTraits | undefined;
+  /** the endpoint's `servegraph_model_in_flight`, when metrics are attached */
+  readonly inFlight: LiveGauge | undefined;
 };
 
 /** A runner as it runs: its selector, its endpoints' executors, and their start and close. */
@@ -52,8 +54,10 @@ export class RunnerPlan {
       step: step.name,
       resolve: (ref, what) => ctx.resolve(ref, step.name, what),
       logger: ctx.logger,
+      live: ctx.monitor?.liveMetrics?.(),
     });
     const resolve = (ref: string, what: string) => ctx.resolve(ref, step.name, what);
+    const live = ctx.monitor?.liveMetrics?.();
     const targets: Target[] = [];
     for (const e of step._endpoints) {
       const def = e.kind === 'model' ? e.model : graph._shared.find(e, step.name);
@@ -77,6 +81,7 @@ export class RunnerPlan {
         entry,
         modelName: def.name,
         traits: await modelTraits(def, resolve, entry.modelArtifact),
+        inFlight: live?.inFlight(step.name, e.name),
       });
     }
     for (const d of ownDefs) ctx.loads?.expect(d.name, byModel.get(d.name)!.copies);

@@ -25,6 +25,8 @@ type Running = {
   settle: Promise<void> | undefined;
   /** why the call's signal fired before the call settled (undefined: it did not) */
   abortReason?: unknown;
+  /** counted in the endpoint's in-flight gauge until it settles */
+  inFlight: boolean;
 };
 
 /**
@@ -119,6 +121,7 @@ export class RunnerProcessor implements Processor {
       durationMs: 0,
       outcome: undefined,
       settle: undefined,
+      inFlight: false,
     };
     const path = t.def.inputPath;
     let input: unknown;
@@ -131,6 +134,10 @@ export class RunnerProcessor implements Processor {
       return r;
     }
     r.call = this.makeCall(ev, t, input, members);
+    if (t.inFlight !== undefined) {
+      t.inFlight.inc();
+      r.inFlight = true;
+    }
     let value: unknown;
     try {
       // a streaming model without predict, when nothing streams (streaming disabled): collect its stream
@@ -170,6 +177,10 @@ export class RunnerProcessor implements Processor {
   }
 
   private settle(r: Running, outcome: Outcome): void {
+    if (r.inFlight) {
+      r.inFlight = false;
+      r.target.inFlight!.dec();
+    }
     r.durationMs = performance.now() - r.t0;
     r.outcome = outcome;
     r.abortReason = r.call.abortReason();

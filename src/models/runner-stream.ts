@@ -56,13 +56,23 @@ export function streamModel(r: StreamRun): Promise<void> {
   const t0 = performance.now();
   let firstAt: number | undefined;
   let source: AsyncIterable<unknown>;
+  t.inFlight?.inc();
   try {
     source = t.executor.callStream!(call);
   } catch (err) {
+    t.inFlight?.dec();
     stream.detach();
     throw modelError(err, step, t.name);
   }
+  let ended = false;
+  /** the stream has ended (done, failed or cancelled): the call is no longer in flight */
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    t.inFlight?.dec();
+  };
   const record = (failed: SgError | undefined) => {
+    const started = call.startedAt;
     const aborted = failed === undefined && stream.failure !== undefined;
     const error = failed ?? (aborted ? stream.failure : undefined);
     r.monitor?.record({
@@ -70,7 +80,8 @@ export function streamModel(r: StreamRun): Promise<void> {
       eventId: ev.id,
       startedAt,
       latencyMs: performance.now() - t0,
-      queueMs: null,
+      // dispatch → the model starting in its executor; null for naive
+      queueMs: t.def.mechanism === 'naive' || started === undefined ? null : Math.max(0, started - t0),
       error: error === undefined ? undefined : { code: error.code, message: error.message },
       aborted,
       batchSize: 1,
@@ -88,11 +99,19 @@ export function streamModel(r: StreamRun): Promise<void> {
   };
   return stream.run(source, emit).then(
     () => {
-      if (stream.failure === undefined) record(undefined);
+      if (stream.failure === undefined) {
+        end();
+        record(undefined);
+      }
       // cancelled: the record waits (a bounded time) for the model to unwind and report what it spent
-      else void settledWithin(stream.producerClosed, RECORD_WAIT_MS).then(() => record(undefined));
+      else
+        void settledWithin(stream.producerClosed, RECORD_WAIT_MS).then(() => {
+          end();
+          record(undefined);
+        });
     },
     (err: unknown) => {
+      end();
       const e = modelError(err, step, t.name);
       record(e);
       throw e;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { SgError } from '../errors/index.js';
 import type { ExecCall, ModelExecutor } from '../executors/executor.js';
 import { checkName } from '../graph/names.js';
+import type { LiveMetrics } from '../monitoring/types.js';
 import type { LoadTracker } from '../server/load-tracker.js';
 import { isShorthand } from './artifacts/model-artifact.js';
 import { type AddModelOptions, type EndpointDef, invalidOption, type ModelDef, makeModelDef } from './endpoint.js';
@@ -65,6 +66,8 @@ export class SharedModels {
     logger: Logger;
     resolve: (ref: string, step: string | undefined, what: string) => Promise<unknown>;
     loads?: LoadTracker;
+    /** the pools' gauges, when metrics are attached */
+    live?: LiveMetrics;
   }): Promise<void> {
     for (const name of this.defs.keys()) {
       if (!this.used.has(name))
@@ -78,6 +81,7 @@ export class SharedModels {
       step: undefined,
       resolve: (ref, what) => ctx.resolve(ref, undefined, what),
       logger: ctx.logger,
+      live: ctx.live,
     });
     for (const [name, fwd] of this.used) fwd.target = byModel.get(name);
     this.executors = all;

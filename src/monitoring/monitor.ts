@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { errorText, SgError } from '../errors/index.js';
-import { callRow } from './call-row.js';
+import { callRow, sampled } from './call-row.js';
 import { withHash } from './definition.js';
 import { MonitorQueries } from './monitor-queries.js';
 import { rollupsOf } from './rollup.js';
 import { openStore } from './store/open-store.js';
 import type { InstanceInfo } from './store/store.js';
 import type { ResolvedTracking } from './tracking.js';
-import type { CallReport, CallSink, EndpointDefinition, EndpointRecord } from './types.js';
-import { type Pending, RecordWriter } from './writer.js';
+import type { CallReport, CallSink, EndpointDefinition, EndpointRecord, LiveMetrics } from './types.js';
+import { RecordWriter } from './writer.js';
 
 /** What monitoring tells Prometheus (the metrics module implements it). */
 export interface MetricsSink {
@@ -17,6 +17,10 @@ export interface MetricsSink {
   dropped(reason: 'buffer_full' | 'store_error' | 'shutdown' | 'internal', n: number): void;
   setBuffer(n: number): void;
   text(): Promise<string>;
+  /** the series the engine, runners and pools update themselves */
+  readonly live?: LiveMetrics;
+  /** `servegraph_endpoint_info` of an endpoint (uid null with tracking off), replacing its earlier series */
+  endpointInfo?(def: EndpointDefinition, uid: string | null): void;
 }
 
 type Logger = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -66,7 +70,7 @@ export class Monitor extends MonitorQueries implements CallSink {
 
   private metricsSink: MetricsSink | undefined;
 
-  /** made on first use: a graph without models, or a mock server never scraped, pays nothing for it */
+  /** made on first use: when the graph starts, its engine asks for the step series (liveMetrics) */
   private get metrics(): MetricsSink | undefined {
     if (this.metricsSink === undefined && this.makeMetrics !== undefined) this.metricsSink = this.makeMetrics();
     return this.metricsSink;
@@ -123,6 +127,7 @@ export class Monitor extends MonitorQueries implements CallSink {
     }
     if (!this.enabled || this.store === undefined) {
       this.markRegistered();
+      this.describeEndpoints(stored);
       return;
     }
     try {
@@ -139,7 +144,23 @@ export class Monitor extends MonitorQueries implements CallSink {
       this.storeFailed(err);
     } finally {
       this.markRegistered();
+      this.describeEndpoints(stored);
     }
+  }
+
+  /** `servegraph_endpoint_info` of these endpoints, with their current uids (section 9). */
+  private describeEndpoints(defs: Iterable<EndpointDefinition>): void {
+    const metrics = this.metrics;
+    if (metrics?.endpointInfo === undefined) return;
+    try {
+      for (const d of defs) metrics.endpointInfo(d, this.uids.get(d.name) ?? null);
+    } catch (err) {
+      this.logger.warn({ err: errorText(err) }, 'monitoring could not describe the endpoints to the metrics');
+    }
+  }
+
+  liveMetrics(): LiveMetrics | undefined {
+    return this.metrics?.live;
   }
 
   setState(names: string[], state: EndpointRecord['state'], error: string | null = null): void {
@@ -157,19 +178,24 @@ export class Monitor extends MonitorQueries implements CallSink {
       // metrics first: they stay exact when records drop (section 5)
       this.metrics?.observeReport(report, def?.step ?? '', def?.executionMechanism ?? '');
       if (!this.enabled || def === undefined) return;
+      // inputs and outputs that will not be kept are let go now, not held in the buffer until the write
+      if (!this.options.recordIo || !sampled(report.eventId, this.options.ioSampleRate)) {
+        report.input = undefined;
+        report.output = undefined;
+      }
       this.writer.add(report);
     } catch (err) {
       this.internal(err);
     }
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  private async write(batch: CallReport[]): Promise<void> {
     const store = this.store;
     if (store === undefined) throw new SgError('SG_ERR_MONITOR_STORE_UNAVAILABLE', 'the monitoring store is not open');
     const rows = [];
-    for (const p of batch) {
-      const uid = this.uids.get(p.report.endpoint);
-      if (uid !== undefined) rows.push(callRow(p.report, uid, this.options));
+    for (const report of batch) {
+      const uid = this.uids.get(report.endpoint);
+      if (uid !== undefined) rows.push(callRow(report, uid, this.options));
     }
     if (rows.length === 0) return;
     await store.writeCalls({ rows, rollups: rollupsOf(rows), instance: this.instance, now: Date.now() });
@@ -208,6 +234,7 @@ export class Monitor extends MonitorQueries implements CallSink {
           now: Date.now(),
         });
         this.uids = uids;
+        this.describeEndpoints(defs);
       }
     } catch (err) {
       await store.close().catch(() => {});

@@ -8,25 +8,33 @@ export function bucketOf(bounds: readonly number[], v: number): number {
 
 /** The rollup counts one write adds (section 5): ok calls per latency bucket, ok streamed calls per first-chunk bucket. */
 export function rollupsOf(rows: readonly CallRow[]): RollupDelta[] {
-  const byKey = new Map<string, RollupDelta>();
+  const out: RollupDelta[] = [];
+  /** by endpoint: its buckets (a write spans one or two 10-second buckets) */
+  const byUid = new Map<string, RollupDelta[]>();
+  // consecutive rows mostly share endpoint and bucket: the last one is tried first, with no key built
+  let d: RollupDelta | undefined;
   for (const r of rows) {
     if (r.outcome !== 'ok') continue;
     const bucketStart = Math.floor(r.startedAt / ROLLUP_MS) * ROLLUP_MS;
-    const key = `${r.endpointUid}:${bucketStart}`;
-    let d = byKey.get(key);
-    if (d === undefined) {
-      d = {
-        endpointUid: r.endpointUid,
-        bucketStart,
-        latency: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
-        ttfc: new Array(TTFC_BOUNDS_MS.length + 1).fill(0),
-      };
-      byKey.set(key, d);
+    if (d === undefined || d.endpointUid !== r.endpointUid || d.bucketStart !== bucketStart) {
+      let mine = byUid.get(r.endpointUid);
+      if (mine === undefined) byUid.set(r.endpointUid, (mine = []));
+      d = mine.find((x) => x.bucketStart === bucketStart);
+      if (d === undefined) {
+        d = {
+          endpointUid: r.endpointUid,
+          bucketStart,
+          latency: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
+          ttfc: new Array(TTFC_BOUNDS_MS.length + 1).fill(0),
+        };
+        mine.push(d);
+        out.push(d);
+      }
     }
     d.latency[bucketOf(LATENCY_BOUNDS_MS, r.latencyMs)]++;
     if (r.streamed && r.ttfcMs !== null) d.ttfc[bucketOf(TTFC_BOUNDS_MS, r.ttfcMs)]++;
   }
-  return [...byKey.values()];
+  return out;
 }
 
 /**

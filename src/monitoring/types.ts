@@ -105,6 +105,35 @@ export type EndpointDefinition = { artifactJson?: unknown } & Pick<
   | 'creationStrategy'
 >;
 
+/** A gauge bound to its labels. */
+export interface LiveGauge {
+  inc(): void;
+  dec(): void;
+}
+
+/** A histogram bound to its labels; observations in seconds. */
+export interface LiveHistogram {
+  observe(seconds: number): void;
+}
+
+/** The gauges of one worker pool: calls waiting, workers busy and idle. */
+export interface PoolGauges {
+  set(queueDepth: number, busy: number, idle: number): void;
+}
+
+/**
+ * The Prometheus series the engine, the runners and the pools update as things happen (monitoring.md section 9),
+ * each bound once to its labels so that an update is a few field writes.
+ */
+export interface LiveMetrics {
+  /** `servegraph_model_in_flight` of an endpoint */
+  inFlight(step: string, endpoint: string): LiveGauge;
+  /** `servegraph_pool_queue_depth` and `servegraph_pool_workers` of a pool (`'<step>/thread_pool'`, …) */
+  pool(pool: string, mechanism: string): PoolGauges;
+  /** `servegraph_step_latency_seconds` of a step */
+  stepLatency(step: string, kind: string): LiveHistogram;
+}
+
 /** Where call records go: recording is synchronous, never throws and does no I/O (monitoring.md section 5). */
 export interface CallSink {
   /** declare endpoints when their runner starts, before their models load (creation strategies, section 2) */
@@ -112,6 +141,8 @@ export interface CallSink {
   /** the endpoints' state changed: loaded (`serving`), failed to load (`error`, with the error text), closed (`stopped`) */
   setState(names: string[], state: EndpointRecord['state'], error?: string | null): void;
   record(report: CallReport): void;
+  /** the live series to update, when metrics are attached (asked once, when the server starts) */
+  liveMetrics?(): LiveMetrics | undefined;
   /** write what is buffered and close the store (when the server closes) */
   close?(): Promise<void>;
 }

@@ -1,11 +1,8 @@
 import type { CallReport } from './types.js';
 
-/** A record waiting to be written, with its sequence number (flush() waits for a number). */
-export type Pending = { seq: number; report: CallReport };
-
 export type WriterHooks = {
   /** write these records in one transaction; rejects when the store fails */
-  write(batch: Pending[]): Promise<void>;
+  write(batch: CallReport[]): Promise<void>;
   /** records given up on, with why */
   dropped(n: number, reason: 'buffer_full' | 'store_error' | 'shutdown' | 'internal'): void;
   /** the store failed for good after its retries: monitoring turns degraded and reopens it */
@@ -23,13 +20,21 @@ const RETRY_DELAYS_MS = [1000, 2000, 4000];
  * The bounded buffer and its background writer (monitoring.md section 5): `add` is synchronous and never waits;
  * writes run every `flushIntervalMs`, or once `flushBatchSize` records wait, one at a time; a failed write is
  * retried after 1, 2 and 4 s while new records keep buffering, then its batch is dropped.
+ *
+ * A write that ends does not start another for the few records that came meanwhile: they wait for a full batch,
+ * the interval, or a flush(). Writing whatever is there back to back kept the store's thread busy with many small
+ * transactions, a core's worth under load (bench/RESULTS.md, "monitoring").
  */
 export class RecordWriter {
-  private queue: Pending[] = [];
+  /** records waiting from `head` on; a record's sequence number follows from its place (flush() waits for one) */
+  private queue: CallReport[] = [];
   private head = 0;
+  /** sequence number of the last record added (the first is 1) */
   private seq = 0;
   /** every record with seq ≤ settledSeq has been written or dropped */
   private settledSeq = 0;
+  /** records up to this sequence number are written without waiting for a full batch (interval, flush, resume) */
+  private drainTo = 0;
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private soon = false;
@@ -42,7 +47,10 @@ export class RecordWriter {
     private readonly o: { bufferSize: number; flushIntervalMs: number; flushBatchSize: number },
     private readonly hooks: WriterHooks,
   ) {
-    this.timer = setInterval(() => this.kick(), o.flushIntervalMs);
+    this.timer = setInterval(() => {
+      this.drainTo = this.seq;
+      this.kick();
+    }, o.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -56,13 +64,15 @@ export class RecordWriter {
       this.hooks.dropped(1, 'shutdown');
       return;
     }
-    if (this.size >= this.o.bufferSize) {
+    const size = this.size;
+    if (size >= this.o.bufferSize) {
       this.hooks.dropped(1, 'buffer_full');
       return;
     }
-    this.queue.push({ seq: ++this.seq, report });
-    this.hooks.buffered(this.size);
-    if (this.size >= this.o.flushBatchSize && !this.soon) {
+    this.queue.push(report);
+    this.seq++;
+    this.hooks.buffered(size + 1);
+    if (size + 1 >= this.o.flushBatchSize && !this.soon && this.writing === undefined) {
       this.soon = true;
       setImmediate(() => {
         this.soon = false;
@@ -79,23 +89,35 @@ export class RecordWriter {
     const target = this.seq;
     if (this.settledSeq >= target || this.paused) return Promise.resolve();
     const p = new Promise<void>((resolve) => this.waiters.push({ seq: target, resolve }));
+    if (target > this.drainTo) this.drainTo = target;
     this.kick();
     return p;
   }
 
-  /** Start a write now if none runs (and the store is up). */
+  /** Start a write now if one is due and none runs (and the store is up). */
   kick(): void {
-    if (this.writing !== undefined || this.paused || this.size === 0) return;
+    if (this.writing !== undefined || !this.due()) return;
     this.writing = this.writeLoop().finally(() => {
       this.writing = undefined;
+      // records added between the loop's last check and now may make a batch already
+      this.kick();
     });
   }
 
-  private take(): Pending[] {
+  /** A full batch waits, or records someone asked to be written (the interval, flush, resume). */
+  private due(): boolean {
+    const size = this.size;
+    return !this.paused && size > 0 && (size >= this.o.flushBatchSize || this.seq - size < this.drainTo);
+  }
+
+  private take(): CallReport[] {
     const end = Math.min(this.queue.length, this.head + MAX_BATCH);
     const batch = this.queue.slice(this.head, end);
     this.head = end;
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
@@ -103,8 +125,9 @@ export class RecordWriter {
   }
 
   private async writeLoop(): Promise<void> {
-    while (this.size > 0 && !this.paused) {
+    while (this.due()) {
       const batch = this.take();
+      const last = this.seq - this.size;
       this.hooks.buffered(this.size);
       let ok = false;
       for (let attempt = 0; ; attempt++) {
@@ -121,7 +144,7 @@ export class RecordWriter {
           await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]).unref());
         }
       }
-      this.settle(batch[batch.length - 1].seq);
+      this.settle(last);
       if (!ok) break;
     }
   }
@@ -144,6 +167,7 @@ export class RecordWriter {
 
   resume(): void {
     this.paused = false;
+    this.drainTo = this.seq;
     this.kick();
   }
 
@@ -151,7 +175,7 @@ export class RecordWriter {
   dropWaiting(reason: 'store_error' | 'shutdown'): void {
     const n = this.size;
     if (n === 0) return;
-    const last = this.queue[this.queue.length - 1].seq;
+    const last = this.seq;
     this.queue = [];
     this.head = 0;
     this.hooks.dropped(n, reason);

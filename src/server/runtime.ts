@@ -161,6 +161,7 @@ export class GraphRuntime {
         logger: this.logger,
         loads: this.loads,
         resolve: (ref, step, what) => resolveReference(ref, graph.baseDir, step, what),
+        live: this.monitor?.liveMetrics?.(),
       });
       for (const step of graph._steps.values()) {
         if (this.closing !== undefined)

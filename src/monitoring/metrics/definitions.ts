@@ -6,7 +6,7 @@ import {
   PER_TOKEN_BUCKETS,
   QUEUE_WAIT_BUCKETS,
 } from './buckets.js';
-import { FastCounter, FastHistogram } from './families.js';
+import { FastCounter, FastGauge, FastHistogram } from './families.js';
 
 /** The label names of an endpoint's series: `graph`, `step`, `endpoint`. */
 const MODEL = ['graph', 'step', 'endpoint'] as const;
@@ -22,22 +22,22 @@ export type MetricSet = {
   modelFirstChunk: FastHistogram<'graph' | 'step' | 'endpoint'>;
   modelPerToken: FastHistogram<'graph' | 'step' | 'endpoint'>;
   modelTokens: FastCounter<'graph' | 'step' | 'endpoint' | 'type' | 'estimated'>;
-  modelInFlight: Gauge<'graph' | 'step' | 'endpoint'>;
+  modelInFlight: FastGauge<'graph' | 'step' | 'endpoint'>;
   modelBatchSize: FastHistogram<'graph' | 'step' | 'endpoint'>;
-  poolQueueDepth: Gauge<'graph' | 'pool' | 'mechanism'>;
-  poolWorkers: Gauge<'graph' | 'pool' | 'mechanism' | 'state'>;
+  poolQueueDepth: FastGauge<'graph' | 'pool' | 'mechanism'>;
+  poolWorkers: FastGauge<'graph' | 'pool' | 'mechanism' | 'state'>;
   stepLatency: FastHistogram<'graph' | 'step' | 'kind'>;
   httpRequests: FastCounter<'route' | 'method' | 'status'>;
   httpDuration: FastHistogram<'route' | 'method'>;
   httpInFlight: Gauge<'route'>;
   droppedRecords: FastCounter<'reason'>;
-  bufferRecords: Gauge<string>;
+  bufferRecords: FastGauge<never>;
   endpointInfo: Gauge<(typeof INFO_LABELS)[number]>;
 };
 
 /**
- * Creates the metrics of section 9 on `register` (never the global registry): counters and histograms
- * as lean families (`families.ts`), gauges as prom-client's.
+ * Creates the metrics of section 9 on `register` (never the global registry): those updated per call, event or
+ * pool change as lean families (`families.ts`), the rest as prom-client's.
  */
 export function createMetrics(register: Registry, latencyBuckets: readonly number[]): MetricSet {
   const registers = [register];
@@ -45,6 +45,8 @@ export function createMetrics(register: Registry, latencyBuckets: readonly numbe
     new FastCounter<L>(name, help, labelNames, register);
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Gauge<L>({ name, help, labelNames, registers });
+  const fastGauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new FastGauge<L>(name, help, labelNames, register);
   const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], b: readonly number[]) =>
     new FastHistogram<L>(name, help, labelNames, b, register);
 
@@ -83,10 +85,19 @@ export function createMetrics(register: Registry, latencyBuckets: readonly numbe
       'type',
       'estimated',
     ]),
-    modelInFlight: gauge('servegraph_model_in_flight', 'Model calls dispatched and not finished.', MODEL),
+    modelInFlight: fastGauge('servegraph_model_in_flight', 'Model calls dispatched and not finished.', MODEL),
     modelBatchSize: histogram('servegraph_model_batch_size', 'Events per model call.', MODEL, BATCH_SIZE_BUCKETS),
-    poolQueueDepth: gauge('servegraph_pool_queue_depth', 'Tasks waiting for a worker.', ['graph', 'pool', 'mechanism']),
-    poolWorkers: gauge('servegraph_pool_workers', 'Pool workers by state.', ['graph', 'pool', 'mechanism', 'state']),
+    poolQueueDepth: fastGauge('servegraph_pool_queue_depth', 'Tasks waiting for a worker.', [
+      'graph',
+      'pool',
+      'mechanism',
+    ]),
+    poolWorkers: fastGauge('servegraph_pool_workers', 'Pool workers by state.', [
+      'graph',
+      'pool',
+      'mechanism',
+      'state',
+    ]),
     stepLatency: histogram(
       'servegraph_step_latency_seconds',
       'Time each step spends on an event.',
@@ -104,7 +115,7 @@ export function createMetrics(register: Registry, latencyBuckets: readonly numbe
     droppedRecords: counter('servegraph_monitoring_dropped_records_total', 'Call records dropped, by reason.', [
       'reason',
     ]),
-    bufferRecords: gauge('servegraph_monitoring_buffer_records', 'Call records waiting to be written.', []),
+    bufferRecords: fastGauge<never>('servegraph_monitoring_buffer_records', 'Call records waiting to be written.', []),
     endpointInfo: gauge('servegraph_endpoint_info', 'Model endpoints (always 1), labels to join on.', INFO_LABELS),
   };
 }

@@ -1,6 +1,5 @@
-import type { Gauge } from 'prom-client';
 import type { MetricSet } from './definitions.js';
-import type { CounterSeries, HistogramSeries } from './families.js';
+import type { CounterSeries, GaugeSeries, HistogramSeries } from './families.js';
 
 /**
  * The series of one endpoint, bound once to their labels so that recording a call does no label
@@ -13,7 +12,7 @@ export class EndpointSeries {
   readonly perToken: HistogramSeries;
   /** By type, then by estimated. */
   readonly tokens: Record<'prompt' | 'completion', { true: CounterSeries; false: CounterSeries }>;
-  readonly inFlight: Gauge.Internal<string>;
+  readonly inFlight: GaugeSeries;
   readonly batchSize: HistogramSeries;
   private readonly errors = new Map<string, CounterSeries>();
   private readonly queueWait = new Map<string, HistogramSeries>();
@@ -43,7 +42,7 @@ export class EndpointSeries {
       false: m.modelTokens.child({ ...l, type, estimated: 'false' }),
     });
     this.tokens = { prompt: tokens('prompt'), completion: tokens('completion') };
-    this.inFlight = m.modelInFlight.labels(l);
+    this.inFlight = m.modelInFlight.child(l);
     this.batchSize = m.modelBatchSize.child(l);
   }
 

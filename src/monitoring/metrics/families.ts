@@ -1,7 +1,7 @@
 import type { Metric, MetricObjectWithValues, MetricValueWithName, Registry } from 'prom-client';
 
 /**
- * Counter and histogram families for the hot path. prom-client's own spend about 1 µs per histogram
+ * Counter, gauge and histogram families for the hot path. prom-client's own spend about 1 µs per histogram
  * observation (label validation, hashing, float-keyed bucket lookups), several per call record, over the
  * budget of monitoring.md section 5. These keep each series in a small object bound once, and hand
  * prom-client's `Registry` the same `get()` shape its own metrics do, so its text format, content type and
@@ -12,7 +12,7 @@ type Labels<L extends string> = Readonly<Record<L, string>>;
 type Value = MetricValueWithName<string>;
 
 abstract class Family<L extends string, S extends { used: boolean; zero(): void }> {
-  abstract readonly type: 'counter' | 'histogram';
+  abstract readonly type: 'counter' | 'gauge' | 'histogram';
   readonly aggregator = 'sum' as const;
   private readonly series = new Map<string, S>();
 
@@ -83,6 +83,50 @@ export class FastCounter<L extends string> extends Family<L, CounterSeries> {
   }
 
   protected export(s: CounterSeries, into: Value[]): void {
+    into.push({ value: s.value, labels: s.labels });
+  }
+}
+
+/** A gauge bound to its labels: what is in flight, queued, busy. */
+export class GaugeSeries {
+  used = false;
+  value = 0;
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
+
+  inc(): void {
+    this.value++;
+    this.used = true;
+  }
+
+  dec(): void {
+    this.value--;
+    this.used = true;
+  }
+
+  /** Sets the value; a non-finite `v` is ignored. */
+  set(v: number): void {
+    if (!Number.isFinite(v)) return;
+    this.value = v;
+    this.used = true;
+  }
+
+  zero(): void {
+    this.value = 0;
+  }
+}
+
+export class FastGauge<L extends string> extends Family<L, GaugeSeries> {
+  readonly type = 'gauge' as const;
+
+  set(labels: Labels<L>, v: number): void {
+    this.child(labels).set(v);
+  }
+
+  protected make(labels: Labels<L>): GaugeSeries {
+    return new GaugeSeries(labels);
+  }
+
+  protected export(s: GaugeSeries, into: Value[]): void {
     into.push({ value: s.value, labels: s.labels });
   }
 }

@@ -1,8 +1,11 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SgError } from '../../errors/index.js';
+import type { LiveGauge, LiveHistogram, LiveMetrics, PoolGauges } from '../types.js';
 import { LATENCY_BUCKETS } from './buckets.js';
 import { createMetrics, type MetricSet } from './definitions.js';
 import { EndpointSeries } from './endpoint-series.js';
+import type { GaugeSeries } from './families.js';
+import { HttpSeries } from './http-series.js';
 
 export type ServegraphMetricsOptions = {
   /** The graph's name: the `graph` label of every model, pool and step metric. */
@@ -57,6 +60,40 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
 }
 
+/**
+ * prom-client's default process metrics, collected once per process and shared by every server's registry: each
+ * collection holds a GC observer and an event-loop monitor for the life of the process, so one per server would
+ * pile up (a test run starts hundreds of servers).
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** The gauges of one pool, bound once to their labels. */
+class PoolSeries implements PoolGauges {
+  readonly depth: GaugeSeries;
+  readonly busy: GaugeSeries;
+  readonly idle: GaugeSeries;
+
+  constructor(m: MetricSet, graph: string, pool: string, mechanism: string) {
+    const l = { graph, pool, mechanism };
+    this.depth = m.poolQueueDepth.child(l);
+    this.busy = m.poolWorkers.child({ ...l, state: 'busy' });
+    this.idle = m.poolWorkers.child({ ...l, state: 'idle' });
+  }
+
+  set(queueDepth: number, busy: number, idle: number): void {
+    this.depth.set(queueDepth);
+    this.busy.set(busy);
+    this.idle.set(idle);
+  }
+}
+
 function checkBuckets(b: unknown): number[] {
   const ok =
     Array.isArray(b) &&
@@ -74,15 +111,19 @@ function checkBuckets(b: unknown): number[] {
 
 /**
  * The Prometheus metrics of one server (monitoring.md section 9) on a registry of its own, with
- * prom-client's default process metrics. Recording methods are synchronous and never throw.
+ * prom-client's default process metrics. Recording methods are synchronous and never throw; the live
+ * series (`LiveMetrics`) are handed out bound, for the engine, the runners and the pools to update.
  */
-export class ServegraphMetrics {
+export class ServegraphMetrics implements LiveMetrics {
   readonly registry: Registry;
   readonly graph: string;
   private readonly m: MetricSet;
   /** By step, then by endpoint. */
   private readonly endpoints = new Map<string, Map<string, EndpointSeries>>();
   private readonly infos = new Map<string, Record<string, string>>();
+  private readonly pools = new Map<string, PoolSeries>();
+  /** set on every buffered record: a bound series, no label lookup */
+  private readonly buffer: GaugeSeries;
   private readonly onFault: ((err: unknown) => void) | undefined;
 
   constructor(options: ServegraphMetricsOptions) {
@@ -94,11 +135,12 @@ export class ServegraphMetrics {
     const latency = options.latencyBuckets === undefined ? LATENCY_BUCKETS : checkBuckets(options.latencyBuckets);
     this.graph = options.graph;
     this.onFault = options.onFault;
-    this.registry = new Registry();
-    collectDefaultMetrics({ register: this.registry });
-    this.m = createMetrics(this.registry, latency);
+    const own = new Registry();
+    this.m = createMetrics(own, latency);
+    this.registry = Registry.merge([processMetrics(), own]);
     for (const reason of DROP_REASONS) this.m.droppedRecords.inc({ reason }, 0);
-    this.m.bufferRecords.set(0);
+    this.buffer = this.m.bufferRecords.child({});
+    this.buffer.set(0);
   }
 
   /** The content type of `text()`. */
@@ -164,13 +206,13 @@ export class ServegraphMetrics {
   /** The state of a worker pool: tasks waiting, workers busy and idle. */
   setPool(pool: string, mechanism: string, queueDepth: number, busy: number, idle: number): void {
     try {
-      const l = { graph: this.graph, pool: str(pool), mechanism: str(mechanism) };
+      const p = this.poolSeries(str(pool), str(mechanism));
       const depth = amount(queueDepth);
-      if (depth !== undefined) this.m.poolQueueDepth.set(l, depth);
+      if (depth !== undefined) p.depth.set(depth);
       const b = amount(busy);
-      if (b !== undefined) this.m.poolWorkers.set({ ...l, state: 'busy' }, b);
+      if (b !== undefined) p.busy.set(b);
       const i = amount(idle);
-      if (i !== undefined) this.m.poolWorkers.set({ ...l, state: 'idle' }, i);
+      if (i !== undefined) p.idle.set(i);
     } catch (err) {
       this.fault(err);
     }
@@ -180,10 +222,42 @@ export class ServegraphMetrics {
   observeStep(step: string, kind: string, seconds: number): void {
     try {
       const v = amount(seconds);
-      if (v !== undefined) this.m.stepLatency.observe({ graph: this.graph, step: str(step), kind: str(kind) }, v);
+      if (v !== undefined) this.stepLatency(str(step), str(kind)).observe(v);
     } catch (err) {
       this.fault(err);
     }
+  }
+
+  // ---- LiveMetrics: bound series, asked for once (at start-up), updated on the hot path ----
+
+  inFlight(step: string, endpoint: string): LiveGauge {
+    return this.series(step, endpoint).inFlight;
+  }
+
+  pool(pool: string, mechanism: string): PoolGauges {
+    return this.poolSeries(pool, mechanism);
+  }
+
+  stepLatency(step: string, kind: string): LiveHistogram {
+    return this.m.stepLatency.child({ graph: this.graph, step, kind });
+  }
+
+  private poolSeries(pool: string, mechanism: string): PoolSeries {
+    const key = `${pool}\u0001${mechanism}`;
+    let p = this.pools.get(key);
+    if (p === undefined) {
+      p = new PoolSeries(this.m, this.graph, pool, mechanism);
+      this.pools.set(key, p);
+    }
+    return p;
+  }
+
+  private httpSeries: HttpSeries | undefined;
+
+  /** The HTTP series bound per route and method, for the server's hot path (http-series.ts). */
+  get http(): HttpSeries {
+    this.httpSeries ??= new HttpSeries(this.m);
+    return this.httpSeries;
   }
 
   /** One finished HTTP request: `route` is the route pattern or `other`. */
@@ -231,7 +305,7 @@ export class ServegraphMetrics {
   setBuffer(n: number): void {
     try {
       const v = amount(n);
-      if (v !== undefined) this.m.bufferRecords.set(v);
+      if (v !== undefined) this.buffer.set(v);
     } catch (err) {
       this.fault(err);
     }

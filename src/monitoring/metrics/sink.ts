@@ -1,5 +1,5 @@
 import type { MetricsSink } from '../monitor.js';
-import type { CallReport } from '../types.js';
+import type { CallReport, EndpointDefinition, LiveMetrics } from '../types.js';
 import type { ServegraphMetrics } from './registry.js';
 
 /** Monitoring's reports as Prometheus observations (monitoring.md section 9). */
@@ -36,5 +36,21 @@ export class MetricsAdapter implements MetricsSink {
 
   text(): Promise<string> {
     return this.metrics.text();
+  }
+
+  get live(): LiveMetrics {
+    return this.metrics;
+  }
+
+  endpointInfo(def: EndpointDefinition, uid: string | null): void {
+    this.metrics.endpointInfo({
+      step: def.step,
+      endpoint: def.name,
+      uid: uid ?? '',
+      kind: def.kind,
+      modelClass: def.modelClass,
+      mechanism: def.executionMechanism,
+      modelUrl: def.artifact?.modelUrl ?? null,
+    });
   }
 }
