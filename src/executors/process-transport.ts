@@ -68,9 +68,17 @@ export class ProcessTransport implements Transport {
     if (this.exitInfo) fn(this.exitInfo);
   }
 
-  terminate(): Promise<void> {
-    if (!this.exited && this.killTimer === undefined) {
-      this.child.kill('SIGTERM');
+  terminate(force = false): Promise<void> {
+    if (this.exited) return this.ended;
+    if (force) {
+      // a stuck or broken child: it may never read another message
+      this.child.kill('SIGKILL');
+      return this.ended;
+    }
+    if (this.killTimer === undefined) {
+      // the child exits when its IPC channel closes (it ignores SIGINT/SIGTERM sent to the process group)
+      if (this.child.connected) this.child.disconnect();
+      else this.child.kill('SIGTERM');
       this.killTimer = setTimeout(() => {
         if (!this.exited) this.child.kill('SIGKILL');
       }, KILL_AFTER_MS);

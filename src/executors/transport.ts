@@ -14,8 +14,11 @@ export interface Transport {
   onMessage(fn: (msg: WorkerToMain) => void): void;
   /** Called once, when the worker has ended. */
   onExit(fn: (info: ExitInfo) => void): void;
-  /** Stop the worker (thread: terminate(); process: SIGTERM, then SIGKILL 2 s later); resolves once it ended. */
-  terminate(): Promise<void>;
+  /**
+   * Stop the worker (thread: terminate(); process: close its IPC channel, on which it exits, then SIGKILL 2 s later;
+   * `force`: SIGKILL at once, for a stuck worker); resolves once it ended.
+   */
+  terminate(force?: boolean): Promise<void>;
   readonly exited: boolean;
 }
 

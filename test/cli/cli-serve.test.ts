@@ -10,6 +10,7 @@ const bin = `${root}dist/cli/main.js`;
 const fixture = (name: string) => `${root}test/fixtures/cli/${name}`;
 const SERVE_GRAPH = fixture('serve-graph.mjs');
 const STREAM_GRAPH = fixture('stream-graph.mjs');
+const POOL_GRAPH = fixture('pool-graph.mjs');
 
 /** A running `servegraph serve`: its URL, its output so far, and its exit. */
 type Served = {
@@ -30,9 +31,10 @@ afterEach(() => {
 });
 
 /** Start `servegraph serve <args>` and wait for its serving line on stdout. */
-function startServe(args: string[], env: Record<string, string> = {}): Promise<Served> {
+function startServe(args: string[], env: Record<string, string> = {}, detached = false): Promise<Served> {
   const child = spawn(process.execPath, [bin, 'serve', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached, // a process group of its own, to be signalled as a whole
     env: { ...process.env, SERVEGRAPH_AUTH_TOKEN: '', ...env },
   });
   children.push(child);
@@ -89,6 +91,25 @@ describe('graceful shutdown', () => {
     const answers = await Promise.all(requests);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(answers.map((a) => (a.json() as { body: { n: number } }).body.n)).toEqual([1, 2, 3]);
+    expect(await s.exit).toBe(0);
+  });
+
+  test('SIGTERM to the whole process group (Ctrl+C, systemd): a process_pool call in flight still completes', async () => {
+    const s = await startServe([POOL_GRAPH, '--port', '0', '--quiet'], {}, true);
+    const pid = s.child.pid!;
+    const call = postJson(s.url, { ms: 1500 });
+    const inFlight = async () => {
+      const text = (await send(s.url, { path: '/metrics' })).text;
+      return /servegraph_model_in_flight\{[^}]*endpoint="slow"[^}]*\} 1$/m.test(text);
+    };
+    for (let i = 0; !(await inFlight()); i++) {
+      if (i > 200) throw new Error('the call never reached the pool');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    process.kill(-pid, 'SIGTERM'); // the server and its pool's child processes alike
+    const res = await call;
+    expect(res.status).toBe(200);
+    expect((res.json() as { pid: number }).pid).not.toBe(pid);
     expect(await s.exit).toBe(0);
   });
 

@@ -4,8 +4,15 @@ import { runHost } from './host.js';
 // The entry of a pool's child process: the host, spoken to through the IPC channel (advanced serialization).
 const send = process.send?.bind(process);
 if (send === undefined) throw new Error('servegraph process-entry must run in a forked child process');
-// the parent is gone (even killed): this process must not outlive it
+// the parent is gone (even killed): this process must not outlive it; the parent's terminate() disconnects too
 process.on('disconnect', () => process.exit(0));
+// A terminal's Ctrl+C or systemd's stop signals the whole process group: the parent drains its requests, then stops
+// this process itself, so a signal must not fail the calls in flight here. Once the parent has let go, it exits.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (!process.connected) process.exit(0);
+  });
+}
 runHost({
   send: (msg: WorkerToMain) => {
     send(msg);
