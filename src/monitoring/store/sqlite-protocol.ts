@@ -1,4 +1,5 @@
 import type { EndpointRecord } from '../types.js';
+import type { CallTuple } from './row-mapping.js';
 import type { Aggregate, CallRow, InstanceInfo, MonitorStore, SeriesRow } from './store.js';
 
 type Arg<K extends keyof MonitorStore> = MonitorStore[K] extends (...a: infer P) => unknown ? P[0] : never;
@@ -18,7 +19,8 @@ export type SqliteOps = {
   applyEndpoints: { args: Arg<'applyEndpoints'>; result: Map<string, string> };
   setInstanceState: { args: Arg<'setInstanceState'>; result: undefined };
   heartbeat: { args: { instance: InstanceInfo; now: number }; result: undefined };
-  writeCalls: { args: Arg<'writeCalls'>; result: undefined };
+  /** call rows posted as tuples (row-mapping.ts `CallTuple`) */
+  writeCalls: { args: Omit<Arg<'writeCalls'>, 'rows'> & { rows: CallTuple[] }; result: undefined };
   deleteBefore: { args: { before: number; limit: number }; result: number };
   deleteStaleInstances: { args: { before: number }; result: undefined };
   listEndpoints: { args: Arg<'listEndpoints'>; result: EndpointRecord[] };

@@ -1,9 +1,10 @@
 import type { EndpointRecord } from '../types.js';
 import {
+  CALL_AT,
   type CallColumns,
+  type CallTuple,
   type ColumnCodec,
   callRowOf,
-  callValues,
   DEFINITION_COLUMNS,
   definitionValues,
   type EndpointColumns,
@@ -64,8 +65,15 @@ export function toEndpointRecord(r: EndpointColumns, instances: readonly Instanc
   return endpointRecordOf(r, deriveState(instances, now), SQLITE_CODEC);
 }
 
-/** The values of a call row in the column order of `SQL.insertCall`. */
-export const callParams = (c: CallRow): unknown[] => callValues(c, SQLITE_CODEC);
+const JSON_AT = [CALL_AT.usage, CALL_AT.inputs, CALL_AT.outputs];
+const FLAG_AT = [CALL_AT.streamed, CALL_AT.usage_estimated];
+
+/** A posted `CallTuple` bound as `SQL.insertCall` wants it (JSON as text, booleans as 0/1), in place. */
+export function bindTuple(t: CallTuple): unknown[] {
+  for (const i of JSON_AT) t[i] = SQLITE_CODEC.json(t[i]);
+  for (const i of FLAG_AT) t[i] = t[i] === true ? 1 : 0;
+  return t;
+}
 
 /** A `CallRow` from its `sg_calls` row. */
 export const toCallRow = (r: CallColumns): CallRow => callRowOf(r, SQLITE_CODEC);

@@ -2,6 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SgError } from '../../errors/index.js';
 import type { EndpointRecord } from '../types.js';
+import { callTuple } from './row-mapping.js';
 import type { SqliteOp, SqliteOps, SqlitePragmas, SqliteRequest, SqliteResponse } from './sqlite-protocol.js';
 import type { Aggregate, CallRow, InstanceInfo, MonitorStore, SeriesRow } from './store.js';
 
@@ -165,8 +166,8 @@ export class SqliteStore implements MonitorStore {
     return this.call('heartbeat', { instance, now });
   }
 
-  writeCalls(a: SqliteOps['writeCalls']['args']): Promise<void> {
-    return this.call('writeCalls', a);
+  writeCalls(a: Parameters<MonitorStore['writeCalls']>[0]): Promise<void> {
+    return this.call('writeCalls', { ...a, rows: a.rows.map(callTuple) });
   }
 
   deleteBefore(before: number, limit: number): Promise<number> {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { addCounts } from './row-mapping.js';
+import { addCounts, CALL_AT } from './row-mapping.js';
 import type { SqliteConnection } from './sqlite-db.js';
 import type { SqliteOps } from './sqlite-protocol.js';
-import { callParams, definitionParams } from './sqlite-rows.js';
+import { bindTuple, definitionParams } from './sqlite-rows.js';
 import type { InstanceInfo } from './store.js';
 
 type Args<K extends keyof SqliteOps> = SqliteOps[K]['args'];
@@ -91,14 +91,16 @@ export function writeCalls(c: SqliteConnection, a: Args<'writeCalls'>): void {
     };
     const times = new Map<string, { first: number; last: number }>();
     const insert = c.stmt('insertCall');
-    for (const r of a.rows) {
-      if (!known(r.endpointUid)) continue;
-      insert.run(callParams(r));
-      const t = times.get(r.endpointUid);
-      if (t === undefined) times.set(r.endpointUid, { first: r.startedAt, last: r.startedAt });
+    for (const row of a.rows) {
+      const uid = row[CALL_AT.endpoint_uid] as string;
+      const startedAt = row[CALL_AT.started_at] as number;
+      if (!known(uid)) continue;
+      insert.run(bindTuple(row));
+      const t = times.get(uid);
+      if (t === undefined) times.set(uid, { first: startedAt, last: startedAt });
       else {
-        t.first = Math.min(t.first, r.startedAt);
-        t.last = Math.max(t.last, r.startedAt);
+        t.first = Math.min(t.first, startedAt);
+        t.last = Math.max(t.last, startedAt);
       }
     }
     for (const [uid, t] of times) c.stmt('requestTimes').run({ uid, first: t.first, last: t.last });
