@@ -8,13 +8,13 @@ import { rollupsOf } from './rollup.js';
 import { openStore } from './store/open-store.js';
 import type { InstanceInfo } from './store/store.js';
 import type { ResolvedTracking } from './tracking.js';
-import type { CallReport, CallSink, EndpointDefinition, EndpointRecord, LiveMetrics } from './types.js';
+import type { CallReport, CallSink, DropReason, EndpointDefinition, EndpointRecord, LiveMetrics } from './types.js';
 import { RecordWriter } from './writer.js';
 
 /** What monitoring tells Prometheus (the metrics module implements it). */
 export interface MetricsSink {
   observeReport(report: CallReport, step: string, mechanism: string): void;
-  dropped(reason: 'buffer_full' | 'store_error' | 'shutdown' | 'internal', n: number): void;
+  dropped(reason: DropReason, n: number): void;
   setBuffer(n: number): void;
   text(): Promise<string>;
   /** the series the engine, runners and pools update themselves */
@@ -48,6 +48,8 @@ export class Monitor extends MonitorQueries implements CallSink {
   private timers: NodeJS.Timeout[] = [];
   private reopening: NodeJS.Timeout | undefined;
   private lastInternalLog = 0;
+  /** call records dropped since this monitor started, by reason (monitoring.md section 5) */
+  readonly dropped: Record<DropReason, number> = { buffer_full: 0, store_error: 0, shutdown: 0, internal: 0 };
   private closed = false;
 
   constructor(
@@ -59,7 +61,7 @@ export class Monitor extends MonitorQueries implements CallSink {
     super(graph, options);
     this.writer = new RecordWriter(options, {
       write: (batch) => this.write(batch),
-      dropped: (n, reason) => this.metrics?.dropped(reason, n),
+      dropped: (n, reason) => this.drop(reason, n),
       failed: (err) => this.storeFailed(err),
       buffered: (n) => this.metrics?.setBuffer(n),
       // a SQLite file deleted or replaced under the server: degraded at once, and reopened (section 5)
@@ -272,8 +274,14 @@ export class Monitor extends MonitorQueries implements CallSink {
     }
   }
 
+  /** `n` records dropped for `reason`: counted here (the dashboard's header) and in the metrics. */
+  private drop(reason: DropReason, n: number): void {
+    this.dropped[reason] += n;
+    this.metrics?.dropped(reason, n);
+  }
+
   private internal(err: unknown): void {
-    this.metrics?.dropped('internal', 1);
+    this.drop('internal', 1);
     const now = Date.now();
     if (now - this.lastInternalLog < 60_000) return;
     this.lastInternalLog = now;

@@ -146,3 +146,6 @@ export interface CallSink {
   /** write what is buffered and close the store (when the server closes) */
   close?(): Promise<void>;
 }
+
+/** Why call records were dropped (monitoring.md section 5). */
+export type DropReason = 'buffer_full' | 'store_error' | 'shutdown' | 'internal';

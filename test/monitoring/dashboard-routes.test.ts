@@ -1,7 +1,6 @@
 // The dashboard's routes over plain HTTP (monitoring.md section 10; http.md "Routes" and "Limits").
 import { describe, expect, test } from 'vitest';
 import { endpointHealth } from '../../src/server/http/dashboard/health.js';
-import { droppedOf } from '../../src/server/http/dashboard/state.js';
 import { type RawResponse, send } from '../integration/http-helpers.js';
 import { CSP, start, supportGraph, traffic } from './dashboard-fixtures.js';
 
@@ -181,7 +180,7 @@ describe('the dashboard with authToken', () => {
   });
 });
 
-describe('health and dropped records', () => {
+describe('health', () => {
   test('health: bad from 5% errors or state error, warning below or when stopped, else ok', () => {
     const e = (state: 'serving' | 'error' | 'stopped' | 'loading', errorRate: number | null) => ({
       name: 'm',
@@ -196,15 +195,5 @@ describe('health and dropped records', () => {
     expect(endpointHealth(e('stopped', null))).toBe('sg-warn');
     expect(endpointHealth(e('stopped', 0.5))).toBe('sg-bad');
     expect(endpointHealth({ name: 'm', state: 'loading', stats: null })).toBe('sg-ok');
-  });
-
-  test('dropped records are read from the Prometheus text, by reason', () => {
-    const text = [
-      '# TYPE servegraph_monitoring_dropped_records_total counter',
-      'servegraph_monitoring_dropped_records_total{reason="buffer_full"} 3',
-      'servegraph_monitoring_dropped_records_total{reason="store_error"} 0',
-      'servegraph_model_requests_total{reason="x"} 9',
-    ].join('\n');
-    expect(droppedOf(text)).toEqual({ buffer_full: 3, store_error: 0 });
   });
 });

@@ -26,6 +26,7 @@ describe('bounded buffer', () => {
     expect(value(e, 'servegraph_monitoring_dropped_records_total', { reason: 'buffer_full' })).toBe(15);
     expect(value(e, 'servegraph_model_requests_total', { ...L, outcome: 'ok' })).toBe(20);
     expect(value(e, 'servegraph_monitoring_buffer_records')).toBe(5);
+    expect(app.monitoring.dropped).toEqual({ buffer_full: 15, store_error: 0, shutdown: 0, internal: 0 });
     await app.monitoring.flush();
     expect((await app.monitoring.stats('m', { window: '1m' })).count).toBe(5);
   });

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { SgError } from '../../errors/index.js';
-import type { LiveGauge, LiveHistogram, LiveMetrics, PoolGauges } from '../types.js';
+import type { DropReason, LiveGauge, LiveHistogram, LiveMetrics, PoolGauges } from '../types.js';
 import { LATENCY_BUCKETS } from './buckets.js';
 import { createMetrics, type MetricSet } from './definitions.js';
 import { EndpointSeries } from './endpoint-series.js';
@@ -45,7 +45,7 @@ export type EndpointInfo = {
   modelUrl: string | null;
 };
 
-export type DropReason = 'buffer_full' | 'store_error' | 'shutdown' | 'internal';
+export type { DropReason };
 
 const DROP_REASONS: readonly DropReason[] = ['buffer_full', 'store_error', 'shutdown', 'internal'];
 const CODE_RE = /^SG_ERR_[A-Z0-9_]+$/;

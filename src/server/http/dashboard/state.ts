@@ -17,21 +17,9 @@ export type DashboardState = {
   now: string;
 };
 
-const DROPPED = /^servegraph_monitoring_dropped_records_total\{reason="([a-z_]+)"\} (\S+)$/gm;
-
-/** The dropped-record counters, read from the Prometheus text: the one place they are kept. */
-export function droppedOf(metricsText: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of metricsText.matchAll(DROPPED)) {
-    const n = Number(m[2]);
-    if (Number.isFinite(n)) out[m[1]!] = n;
-  }
-  return out;
-}
-
 /** The header's figures, now. */
 export async function dashboardState(monitor: Monitor, monitoringApi: boolean): Promise<DashboardState> {
-  const byReason = droppedOf(await monitor.metricsText());
+  const byReason = { ...monitor.dropped };
   const now = Date.now();
   return {
     graph: monitor.graph,
