@@ -68,12 +68,29 @@ if (url === undefined) {
 console.log(url);
 // SIGUSR2 starts a CPU-time measurement, SIGINT prints it (ms, to stderr) and exits normally (so that
 // --cpu-prof can write its profile)
+// with SG_HTTP_PROFILE=<file>, a CPU profile of the same window is written there (bench/http/cpu.mjs --profile)
+const profileTo = process.env.SG_HTTP_PROFILE;
+const session = profileTo === undefined ? undefined : new (await import('node:inspector')).Session();
+const post = (method, params) =>
+  new Promise((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+if (session !== undefined) {
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 }); // µs: ten times V8's default
+}
 let cpuAt;
 process.on('SIGUSR2', () => {
   cpuAt = process.cpuUsage();
+  if (session !== undefined) void post('Profiler.start');
 });
-process.once('SIGINT', () => {
+process.once('SIGINT', async () => {
   const c = process.cpuUsage(cpuAt);
-  console.error(((c.user + c.system) / 1000).toFixed(0));
+  if (session !== undefined) {
+    const { profile } = await post('Profiler.stop');
+    (await import('node:fs')).writeFileSync(profileTo, JSON.stringify(profile));
+  }
+  console.error(
+    `${((c.user + c.system) / 1000).toFixed(0)} ${(c.user / 1000).toFixed(0)} ${(c.system / 1000).toFixed(0)}`,
+  );
   process.exit(0);
 });

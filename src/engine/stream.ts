@@ -30,7 +30,11 @@ type FailListener = (err: SgError, step: string) => boolean | undefined;
  */
 export class StreamState {
   readonly id = randomUUID();
-  readonly controller = new AbortController();
+  /**
+   * made when the signal is first read: most producers never read it, and Node's AbortSignals outlive young
+   * garbage collections (each one made per stream made every scavenge copy and promote megabytes)
+   */
+  private controller: AbortController | undefined;
   /** chunks emitted and not yet taken by every consumer */
   buffered = 0;
   produced = 0;
@@ -48,25 +52,42 @@ export class StreamState {
   /** per node: the chunk being handled there and those waiting behind it (one chunk at a time per step) */
   readonly gates = new Map<object, Event[]>();
   private offCancel: () => void;
+  private readonly merge: StreamShape['merge'];
+  private readonly place: StreamShape['place'];
 
   constructor(
     /** the event the producer received */
     readonly origin: Event,
     readonly step: string,
     private readonly maxBuffered: number,
-    readonly shape: StreamShape,
+    shape: StreamShape,
   ) {
+    // its two functions are kept, not the object: callers pass a literal made per stream, and V8 allocates a
+    // literal that tends to outlive young collections in the old generation ("pretenuring"); from there its
+    // closures kept every young object of every stream alive through scavenges (measured: megabytes promoted
+    // per scavenge, streams 2.4x slower)
+    this.merge = shape.merge;
+    this.place = shape.place;
     const owner = origin._owner;
     this.offCancel = owner.onCancel(() => this.cancel(owner.signal.reason as SgError));
   }
 
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.failure !== undefined) this.controller.abort(this.failure);
+    }
     return this.controller.signal;
   }
 
   /** What the producer would have emitted had it returned the merge of `chunks` (collected replies, Collectors). */
   finish(chunks: unknown[]): unknown {
-    return this.shape.place(this.shape.merge(chunks, this.summary));
+    return this.place(this.merge(chunks, this.summary));
+  }
+
+  /** The producer's merge and placement (a Collector with a reducer places its own result). */
+  get shape(): StreamShape {
+    return { merge: this.merge, place: this.place };
   }
 
   /** The producer returned a plain value, not a stream: this state is not needed. */
@@ -204,7 +225,7 @@ export class StreamState {
   fail(err: SgError, step: string): boolean {
     if (this.failure !== undefined || this.ended) return false;
     this.failure = err;
-    this.controller.abort(err);
+    this.controller?.abort(err);
     this.closeProducer();
     const listeners = this.listeners;
     this.listeners = [];

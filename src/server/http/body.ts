@@ -4,7 +4,7 @@ import { parseJsonBody, parseJsonIfValid } from './json.js';
 import { setOwn } from './records.js';
 
 /** A `Content-Type` header split into its media type (lower case, `''` when absent) and its charset. */
-export type MediaType = { type: string; charset: string | undefined; valid: boolean };
+export type MediaType = { readonly type: string; readonly charset: string | undefined; readonly valid: boolean };
 
 const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/;
 const CHARSET = /(?:^|;)\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
@@ -26,11 +26,17 @@ function isJsonType(type: string): boolean {
 
 /**
  * The event body of a request body (http.md, "From request to event"): JSON, text, form fields, or the bytes.
- * An empty body is `undefined` whatever the content type.
+ * An empty body is `undefined` whatever the content type. `body` is the bytes, or the text already decoded
+ * as UTF-8 (fastify reads a plain `application/json` body as a string, see lifecycle.ts).
  */
-export function decodeBody(bytes: Buffer, media: MediaType): unknown {
-  if (bytes.length === 0) return undefined;
+export function decodeBody(body: Buffer | string, media: MediaType): unknown {
+  if (body.length === 0) return undefined;
   const { type } = media;
+  if (typeof body === 'string') {
+    const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+    return isJsonType(type) ? parseJsonBody(text) : text;
+  }
+  const bytes = body;
   if (isJsonType(type)) return parseJsonBody(decodeText(bytes, media.charset));
   if (type.startsWith('text/') || type === 'application/x-ndjson') return decodeText(bytes, media.charset);
   if (type === 'application/x-www-form-urlencoded') return parseForm(decodeText(bytes, media.charset));

@@ -1,5 +1,7 @@
+import type { HttpSeries } from '../../monitoring/metrics/http-series.js';
 import type { Monitor } from '../../monitoring/monitor.js';
 import type { GraphRuntime } from '../runtime.js';
+import { Deadlines } from './deadlines.js';
 import type { ResolvedServeOptions } from './options.js';
 
 /** What `/readyz` reports (http.md, "Health and readiness"). */
@@ -12,11 +14,17 @@ export class HttpContext {
   private startFailed = false;
   /** the reserved routes that are mounted (http.md, "Routes"): a route not mounted is the graph's */
   readonly reserved = { openai: false, dashboard: false, monitoringApi: false };
+  /** the requestTimeoutMs of graph requests (one timer for all) */
+  readonly deadlines = new Deadlines();
+  /** the silence timers of open streams (heartbeatMs) */
+  readonly heartbeats = new Deadlines();
 
   constructor(
     readonly runtime: GraphRuntime,
     readonly options: ResolvedServeOptions,
     readonly monitoring?: Monitor,
+    /** the HTTP metric series, when metrics are on */
+    readonly httpSeries?: HttpSeries,
   ) {
     runtime.ready.then(undefined, () => {
       this.startFailed = true;

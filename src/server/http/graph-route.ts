@@ -1,37 +1,53 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EventInit } from '../../engine/event.js';
+import type { Event, EventInit } from '../../engine/event.js';
 import type { ReplySink } from '../../engine/owner.js';
 import type { ReplySlot } from '../../engine/reply-slot.js';
+import type { StreamDone } from '../../engine/stream-types.js';
 import { SgError } from '../../errors/index.js';
 import { decodeBody } from './body.js';
 import type { HttpContext } from './context.js';
+import type { Expiring } from './deadlines.js';
 import { sendError } from './errors.js';
+import { BINDS_SERIES, bindSeries } from './http-metrics.js';
 import { MAX_TIMER_MS } from './options.js';
 import { sendReply } from './reply.js';
 import { stateOf } from './request-state.js';
 import { eventInitOf } from './request-to-event.js';
-import { NDJSON_ENCODER, negotiate, SSE_ENCODER, type StreamEncoder, StreamReply } from './stream-reply.js';
+import {
+  NDJSON_ENCODER,
+  negotiate,
+  SSE_ENCODER,
+  type StreamEncoder,
+  StreamReply,
+  type StreamReplyHooks,
+} from './stream-reply.js';
 
 /**
  * Every method and path that no reserved route takes goes to the graph (http.md, "Routes"): admission at
  * arrival (readiness, draining, maxConcurrency) before the body is read, then one event per request.
  */
 export function installGraphRoute(fastify: FastifyInstance, ctx: HttpContext, methods: string[]): void {
+  const answers = answersOf(ctx);
   fastify.route({
     method: methods,
     url: '/*',
-    onRequest: admission(ctx),
+    onRequest: admission(ctx, '/*'),
     handler: (request, reply) => {
-      handleGraphRequest(ctx, request, reply);
+      handleGraphRequest(ctx, answers, request, reply);
     },
   });
 }
 
-/** The route hook that admits a graph request at arrival, before its body is read (503, 429 otherwise). */
+/**
+ * The route hook that admits a graph request at arrival, before its body is read (503, 429 otherwise); it also
+ * binds the request to `route`'s metric series (http-metrics.ts).
+ */
 export function admission(
   ctx: HttpContext,
+  route: string,
 ): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
-  return (_request, reply, done) => {
+  const hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    bindSeries(ctx, request, route);
     try {
       admit(ctx, reply);
     } catch (err) {
@@ -40,6 +56,7 @@ export function admission(
     }
     done();
   };
+  return Object.assign(hook, { [BINDS_SERIES]: true });
 }
 
 /** Count the request in flight until its response ends, or refuse it at once (503, 429). */
@@ -54,17 +71,43 @@ export function admit(ctx: HttpContext, reply: FastifyReply): void {
     throw new SgError('SG_ERR_NOT_READY', 'the graph is still starting (steps and models loading); try again later');
   }
   runtime.admit();
-  let left = false;
-  const leave = (): void => {
-    if (left) return;
-    left = true;
-    runtime.leave();
-  };
-  // a response always closes, after it finishes or when the client cuts it
-  stateOf(reply.request).onClose.push(leave);
+  // a response always closes, after it finishes or when the client cuts it: the request leaves then (lifecycle.ts)
+  stateOf(reply.request).admitted = true;
 }
 
-function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply): void {
+/** The ways a graph request is answered, made once per server: no options object per request. */
+type Answers = {
+  noResponder: RunOptions;
+  json: RunOptions;
+  /** by format, then [implicit, explicit] */
+  stream: Record<'sse' | 'ndjson', readonly [RunOptions, RunOptions]>;
+};
+
+function answersOf(ctx: HttpContext): Answers {
+  const { retryAfterSeconds } = ctx.options;
+  const send200 = (reply: FastifyReply, body: unknown) => sendReply(reply, body, 200, retryAfterSeconds);
+  const streamed = (encoder: StreamEncoder, explicit: boolean): RunOptions => ({
+    hasResponder: true,
+    sendBody: send200,
+    stream: { encoder, explicit },
+  });
+  return {
+    noResponder: {
+      hasResponder: false,
+      sendBody: (reply, body) => sendReply(reply, body, 202, retryAfterSeconds),
+      stream: undefined,
+    },
+    json: { hasResponder: true, sendBody: send200, stream: undefined },
+    stream: {
+      sse: [streamed(SSE_ENCODER, false), streamed(SSE_ENCODER, true)],
+      ndjson: [streamed(NDJSON_ENCODER, false), streamed(NDJSON_ENCODER, true)],
+    },
+  };
+}
+
+const NO_BODY = Buffer.alloc(0);
+
+function handleGraphRequest(ctx: HttpContext, answers: Answers, request: FastifyRequest, reply: FastifyReply): void {
   const { runtime, options } = ctx;
   const res = reply.raw;
   if (res.destroyed) return; // the client went away while its body was read
@@ -78,14 +121,14 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
     return;
   }
   const state = stateOf(request);
-  let init: ReturnType<typeof eventInitOf>;
+  let init: EventInit;
   try {
-    const bytes = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+    const body = request.body;
     init = eventInitOf(
       request.raw,
       request.originalUrl,
       request.id,
-      decodeBody(bytes, state.media),
+      decodeBody(typeof body === 'string' || body instanceof Buffer ? body : NO_BODY, state.media),
       state.media.type,
       state.arrivedAt,
     );
@@ -93,25 +136,20 @@ function handleGraphRequest(ctx: HttpContext, request: FastifyRequest, reply: Fa
     sendError(reply, err instanceof SgError ? err : internal(err), options.retryAfterSeconds);
     return;
   }
-
-  const hasResponder = runtime.hasResponder;
   // the Accept table (http.md, "The streamed reply"); a graph without a responder answers 202 whatever it says
-  const wire = hasResponder ? negotiate(request.headers.accept, options.streamFormat) : undefined;
-  runEvent(ctx, reply, init, {
-    hasResponder,
-    sendBody: (body) => sendReply(reply, body, hasResponder ? 200 : 202, options.retryAfterSeconds),
-    stream:
-      wire === undefined || wire.format === 'json'
-        ? undefined
-        : { encoder: wire.format === 'sse' ? SSE_ENCODER : NDJSON_ENCODER, explicit: wire.explicit },
-  });
+  if (!runtime.hasResponder) {
+    runEvent(ctx, reply, init, answers.noResponder);
+    return;
+  }
+  const { format, explicit } = negotiate(request.headers.accept, options.streamFormat);
+  runEvent(ctx, reply, init, format === 'json' ? answers.json : answers.stream[format][explicit ? 1 : 0]);
 }
 
 /** How one request's event is answered: its plain reply, and the stream writer when the reply may stream. */
 export type RunOptions = {
   hasResponder: boolean;
   /** send a decided (non-streamed) reply */
-  sendBody(body: unknown): void;
+  sendBody(reply: FastifyReply, body: unknown): void;
   stream: { encoder: StreamEncoder; explicit: boolean } | undefined;
 };
 
@@ -120,103 +158,149 @@ export type RunOptions = {
  * cancels the event's work, and `requestTimeoutMs` bounds the time to the reply (to the first chunk of a stream).
  */
 export function runEvent(ctx: HttpContext, reply: FastifyReply, init: EventInit, o: RunOptions): void {
-  const { runtime, options } = ctx;
-  const res = reply.raw;
-  const state = stateOf(reply.request);
-  let answered = false;
-  let clientGone = false;
-  let timer: NodeJS.Timeout | undefined;
-  const settle = (): boolean => {
-    if (answered) return false;
-    answered = true;
-    if (timer !== undefined) clearTimeout(timer);
-    return !clientGone && !reply.sent;
-  };
+  const request =
+    o.stream === undefined
+      ? new GraphRequest(ctx, reply, init.id, o)
+      : new StreamedGraphRequest(ctx, reply, init.id, o);
+  request.start(init);
+}
 
-  const failPlain = (err: SgError): void => {
-    if (!o.hasResponder) {
-      // a graph without a responder answers 202 whatever happens; its failures are only logged
-      reply.log.warn({ err, code: err.code }, `event ${init.id} failed: ${err.message}`);
-      if (settle()) o.sendBody({ id: init.id });
+/**
+ * One graph request in flight: the sink of its event's reply (one object, no closures), the hooks of its
+ * stream writer, and an entry of the server's request timeouts.
+ */
+class GraphRequest implements ReplySink, StreamReplyHooks, Expiring {
+  private answered = false;
+  private clientGone = false;
+  /** the first chunk is out: requestTimeoutMs no longer applies */
+  private streamStarted = false;
+  private slot: ReplySlot | undefined;
+  /** the SSE / NDJSON writer, once the reply streams (at once when Accept named the format) */
+  protected stream: StreamReply | undefined;
+  deadlineAt = 0;
+  prevExpiring: Expiring | undefined;
+  nextExpiring: Expiring | undefined;
+  listed = false;
+
+  constructor(
+    protected readonly ctx: HttpContext,
+    protected readonly http: FastifyReply,
+    protected readonly id: string,
+    protected readonly o: RunOptions,
+  ) {}
+
+  start(init: EventInit): void {
+    const { runtime, options } = this.ctx;
+    const state = stateOf(this.http.request);
+    // told when the response closes (lifecycle.ts): a disconnect cancels the event, a stream stops writing
+    state.graph = this;
+    try {
+      this.slot = runtime.submit(init, this);
+    } catch (err) {
+      if (this.settle()) sendError(this.http, internal(err), options.retryAfterSeconds);
       return;
     }
-    if (settle()) sendError(reply, err, options.retryAfterSeconds);
-  };
-  const replyPlain = (body: unknown): void => {
-    if (settle()) o.sendBody(body);
-  };
-  const wire = o.stream;
-  const makeStream = (): StreamReply =>
-    new StreamReply(reply, init.id, wire!.encoder, wire!.explicit, options.heartbeatMs, {
-      plainReply: replyPlain,
-      plainFail: failPlain,
-      // requestTimeoutMs counts to the first chunk of a stream
-      started: () => {
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
-      },
-    });
-  // a client that named SSE or NDJSON gets its writer at once (keep-alive lines may go out before the first
-  // chunk); otherwise the writer is made only if the reply turns out to stream: most replies do not
-  const sink: ReplySink =
-    wire === undefined
-      ? { reply: replyPlain, fail: failPlain }
-      : wire.explicit
-        ? makeStream()
-        : lazyStreamSink(makeStream, replyPlain, failPlain);
-
-  let slot: ReplySlot;
-  try {
-    slot = runtime.submit(init, sink);
-  } catch (err) {
-    if (settle()) sendError(reply, internal(err), options.retryAfterSeconds);
-    return;
+    // fire and forget: answered 202 as soon as accepted; the event's work goes on (graph.md section 3)
+    if (!this.o.hasResponder) this.slot.reply({ id: this.id });
+    if (this.answered) return;
+    const timeoutMs = options.requestTimeoutMs;
+    // a stream that has already ended, or started, has no timeout
+    if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS && !this.streamStarted && !this.http.raw.writableEnded) {
+      // counted from arrival: reading the body is part of the time allowed
+      this.ctx.deadlines.add(this, state.arrivedAt + timeoutMs);
+    }
   }
-  // fire and forget: answered 202 as soon as accepted; the event's work goes on (graph.md section 3)
-  if (!o.hasResponder) slot.reply({ id: init.id });
-  if (answered) return;
 
-  state.onClose.push(() => {
-    if (timer !== undefined) clearTimeout(timer);
-    if (answered || res.writableFinished) return;
-    clientGone = true;
-    slot.cancel(new SgError('SG_ERR_CLIENT_CLOSED', `the client of request ${init.id} went away before its reply`));
-  });
-  const timeoutMs = options.requestTimeoutMs;
-  if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
-    // counted from arrival: reading the body is part of the time allowed
-    const remainingMs = Math.max(0, timeoutMs - (Date.now() - state.arrivedAt));
-    if (res.writableEnded) return; // a stream that has already ended
-    timer = setTimeout(() => {
-      slot.cancel(
-        new SgError('SG_ERR_TIMEOUT', `no reply within requestTimeoutMs (${timeoutMs} ms)`, {
-          details: { requestTimeoutMs: timeoutMs },
-        }),
-      );
-    }, remainingMs);
-    timer.unref();
+  // ---- ReplySink ----
+
+  reply(body: unknown): void {
+    if (this.stream === undefined) this.plainReply(body);
+    else this.stream.reply(body);
+  }
+
+  fail(err: SgError): void {
+    if (this.stream === undefined) this.plainFail(err);
+    else this.stream.fail(err);
+  }
+
+  // ---- StreamReplyHooks ----
+
+  plainReply(body: unknown): void {
+    if (this.settle()) this.o.sendBody(this.http, body);
+  }
+
+  plainFail(err: SgError): void {
+    if (!this.o.hasResponder) {
+      // a graph without a responder answers 202 whatever happens; its failures are only logged
+      this.http.log.warn({ err, code: err.code }, `event ${this.id} failed: ${err.message}`);
+      if (this.settle()) this.o.sendBody(this.http, { id: this.id });
+      return;
+    }
+    if (this.settle()) sendError(this.http, err, this.ctx.options.retryAfterSeconds);
+  }
+
+  started(): void {
+    this.streamStarted = true;
+    this.ctx.deadlines.remove(this);
+  }
+
+  // ---- the response and the clock ----
+
+  /** The response closed (lifecycle.ts): finished, or cut by the client before the reply, which cancels the event. */
+  responseClosed(): void {
+    this.ctx.deadlines.remove(this);
+    this.stream?.responseClosed();
+    if (this.answered || this.http.raw.writableFinished) return;
+    this.clientGone = true;
+    this.slot?.cancel(
+      new SgError('SG_ERR_CLIENT_CLOSED', `the client of request ${this.id} went away before its reply`),
+    );
+  }
+
+  expire(): void {
+    const timeoutMs = this.ctx.options.requestTimeoutMs;
+    this.slot?.cancel(
+      new SgError('SG_ERR_TIMEOUT', `no reply within requestTimeoutMs (${timeoutMs} ms)`, {
+        details: { requestTimeoutMs: timeoutMs },
+      }),
+    );
+  }
+
+  /** The first answer wins: whether this one may still be sent. */
+  private settle(): boolean {
+    if (this.answered) return false;
+    this.answered = true;
+    this.ctx.deadlines.remove(this);
+    return !this.clientGone && !this.http.sent;
+  }
+
+  protected makeStream(): StreamReply {
+    const { encoder, explicit } = this.o.stream!;
+    const { ctx } = this;
+    return new StreamReply(this.http, this.id, encoder, explicit, ctx.options.heartbeatMs, ctx.heartbeats, this);
   }
 }
 
-/** A sink that answers plainly until the first chunk or end marker, then hands over to a stream writer. */
-function lazyStreamSink(
-  make: () => StreamReply,
-  reply: (body: unknown) => void,
-  fail: (err: SgError) => void,
-): ReplySink {
-  let stream: StreamReply | undefined;
-  return {
-    reply: (body) => (stream === undefined ? reply(body) : stream.reply(body)),
-    fail: (err) => (stream === undefined ? fail(err) : stream.fail(err)),
-    chunk: (ev, take) => {
-      stream ??= make();
-      stream.chunk(ev, take);
-    },
-    end: (done, ev) => {
-      stream ??= make();
-      stream.end(done, ev);
-    },
-  };
+/**
+ * A graph request whose reply may stream: it takes chunks. A client that named SSE or NDJSON gets its writer
+ * at once (keep-alive lines may go out before the first chunk); otherwise the writer is made only if the reply
+ * turns out to stream, and until then the reply is plain.
+ */
+class StreamedGraphRequest extends GraphRequest {
+  constructor(ctx: HttpContext, http: FastifyReply, id: string, o: RunOptions) {
+    super(ctx, http, id, o);
+    if (o.stream!.explicit) this.stream = this.makeStream();
+  }
+
+  chunk(ev: Event, take: () => void): void {
+    this.stream ??= this.makeStream();
+    this.stream.chunk(ev, take);
+  }
+
+  end(done: StreamDone, ev: Event): void {
+    this.stream ??= this.makeStream();
+    this.stream.end(done, ev);
+  }
 }
 
 function internal(err: unknown): SgError {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { HttpRequestSeries } from '../../monitoring/metrics/http-series.js';
 import { type MediaType, parseMediaType } from './body.js';
 
 /** What the trigger keeps about one request between fastify's hooks, the handler and the access line. */
@@ -11,11 +12,13 @@ export type RequestState = {
   errorCode: string | undefined;
   /** a request to the OpenAI-compatible front: its errors take OpenAI's shape */
   openai: boolean;
-  /**
-   * run once when the response closes (ended, or cut by the client), by the one 'close' listener the lifecycle
-   * puts on each response: cheaper than a listener per concern
-   */
-  onClose: Array<() => void>;
+  /** counted in flight by the runtime (admit()): it leaves when the response closes */
+  admitted: boolean;
+  /** the graph request answering it, told when the response closes (a disconnect cancels its event) */
+  graph: { responseClosed(): void } | undefined;
+  /** its HTTP metric series (monitoring.md section 9), and performance.now() at arrival, when metrics are on */
+  series: HttpRequestSeries | undefined;
+  startedAt: number;
 };
 
 const FIELD = 'servegraphState';
@@ -26,17 +29,31 @@ export function declareRequestState(fastify: FastifyInstance): void {
   fastify.decorateRequest(FIELD, null);
 }
 
+/** the last Content-Type parsed, and its parse: most requests of a server send the same one */
+let lastContentType: string | undefined;
+let lastMedia: MediaType = parseMediaType(undefined);
+
+function mediaOf(header: string | undefined): MediaType {
+  if (header === lastContentType) return lastMedia;
+  const media = parseMediaType(header);
+  lastContentType = header;
+  lastMedia = media;
+  return media;
+}
+
 export function stateOf(request: FastifyRequest): RequestState {
   const r = request as WithState;
   let state = r[FIELD];
   if (state === null || state === undefined) {
-    const raw = request.raw;
     state = {
       arrivedAt: Date.now(),
-      media: parseMediaType(raw.headers['content-type']),
+      media: mediaOf(request.raw.headers['content-type']),
       errorCode: undefined,
       openai: false,
-      onClose: [],
+      admitted: false,
+      graph: undefined,
+      series: undefined,
+      startedAt: 0,
     };
     r[FIELD] = state;
   }

@@ -1,16 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { EventInit } from '../../engine/event.js';
 import { traceMetaOf } from '../trace.js';
 import { parseForm } from './body.js';
 import { setOwn } from './records.js';
+import { newRequestId } from './request-id.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The event id: the `X-Request-Id` header when it is a safe id, else a new UUID (http.md). */
 export function requestIdOf(raw: IncomingMessage): string {
   const header = raw.headers['x-request-id'];
-  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : newRequestId();
 }
 
 /** The URL path as sent, percent-encoding kept, without the query string. */
@@ -42,10 +42,12 @@ export function routableUrl(url: string): string {
   }
 }
 
-/** The parsed query string; a repeated name gives an array. */
-export function queryOf(url: string): Record<string, string | string[]> {
+const NO_QUERY: Readonly<Record<string, string | string[]>> = Object.freeze({});
+
+/** The parsed query string, frozen; a repeated name gives an array. */
+export function queryOf(url: string): Readonly<Record<string, string | string[]>> {
   const q = url.indexOf('?');
-  return q < 0 ? {} : parseForm(url.slice(q + 1));
+  return q < 0 ? NO_QUERY : Object.freeze(parseForm(url.slice(q + 1)));
 }
 
 /** Names a plain object inherits (`constructor`, `__proto__`, …): such header names take the careful path. */
@@ -69,7 +71,11 @@ export function headersOf(raw: IncomingMessage): Readonly<Record<string, string>
   return Object.freeze(out);
 }
 
-/** The event of a request; `url` is the request target as sent (before any routing rewrite). */
+/**
+ * The event of a request; `url` is the request target as sent (before any routing rewrite). Its headers are
+ * made on first read: most graphs never read them. The trace headers are read from Node's own parse, which
+ * joins a repeated one with ', ' as `headersOf` does.
+ */
 export function eventInitOf(
   raw: IncomingMessage,
   url: string,
@@ -78,16 +84,19 @@ export function eventInitOf(
   contentType: string,
   arrivedAt: number,
 ): EventInit {
-  const headers = headersOf(raw);
+  let headers: Readonly<Record<string, string>> | undefined;
+  const rawHeaders = raw.headers;
   return {
     id,
     body,
     path: pathOf(url),
-    method: (raw.method ?? 'GET').toUpperCase(),
-    headers,
-    query: Object.freeze(queryOf(url)),
+    // Node's parser gives methods in upper case
+    method: raw.method ?? 'GET',
+    // one object for the event and all its copies
+    headers: () => (headers ??= headersOf(raw)),
+    query: queryOf(url),
     contentType,
     timestamp: arrivedAt,
-    meta: traceMetaOf(headers),
+    meta: rawHeaders.traceparent === undefined ? undefined : traceMetaOf(rawHeaders as Record<string, string>),
   };
 }

@@ -4,6 +4,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import { describe, SgError } from '../../errors/index.js';
 import { type Graph, isGraph } from '../../graph/graph.js';
+import { ServegraphMetrics } from '../../monitoring/metrics/registry.js';
+import { MetricsAdapter } from '../../monitoring/metrics/sink.js';
 import type { Monitor } from '../../monitoring/monitor.js';
 import { createLogger } from '../../util/logger.js';
 import { createMonitor } from '../monitor.js';
@@ -62,7 +64,15 @@ export async function serve(graph: Graph, options: ServeOptions = {}): Promise<H
   }
   const o = resolveServeOptions(options);
   const logger = loggerOf(o.logger);
-  const monitoring = createMonitor(graph, o.tracking, 'sqlite:./servegraph.db', logger);
+  // the server's own metrics (not made on first use as for the mock server): every request updates its HTTP series
+  const metrics = o.metrics ? new ServegraphMetrics({ graph: graph.name }) : undefined;
+  const monitoring = createMonitor(
+    graph,
+    o.tracking,
+    'sqlite:./servegraph.db',
+    logger,
+    metrics === undefined ? undefined : () => new MetricsAdapter(metrics),
+  );
   const runtime = new GraphRuntime(graph, {
     logger,
     maxConcurrency: o.maxConcurrency,
@@ -70,7 +80,7 @@ export async function serve(graph: Graph, options: ServeOptions = {}): Promise<H
     onProgress: o.onProgress,
   });
   monitoring.whenStarted(runtime.ready);
-  const ctx = new HttpContext(runtime, o, monitoring);
+  const ctx = new HttpContext(runtime, o, monitoring, metrics?.http);
   let fastify: FastifyInstance | undefined;
   try {
     fastify = await buildFastify(ctx, logger);
@@ -170,7 +180,7 @@ async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyIn
     // draining is answered by our own hooks, with the error body and Retry-After
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    frameworkErrors: frameworkErrorHandler(ctx.options.retryAfterSeconds),
+    frameworkErrors: frameworkErrorHandler(ctx),
   });
   const supported = new Set(fastify.supportedMethods);
   for (const m of METHODS_SERVED) {

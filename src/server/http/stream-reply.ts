@@ -4,21 +4,34 @@ import type { Event } from '../../engine/event.js';
 import type { ReplySink } from '../../engine/owner.js';
 import type { StreamDone } from '../../engine/stream-types.js';
 import { SgError } from '../../errors/index.js';
+import type { Deadlines, Expiring } from './deadlines.js';
 import { MAX_TIMER_MS } from './options.js';
+import { setOwn } from './records.js';
 import { stateOf } from './request-state.js';
 
 export type WireFormat = 'sse' | 'ndjson' | 'json';
 
 /** The format a request gets (http.md, "The streamed reply"); `explicit` when `Accept` names SSE or NDJSON. */
-export type Negotiated = { format: WireFormat; explicit: boolean };
+export type Negotiated = { readonly format: WireFormat; readonly explicit: boolean };
 
 const SSE = 'text/event-stream';
 const NDJSON = 'application/x-ndjson';
 
+const IMPLICIT: Record<WireFormat, Negotiated> = {
+  sse: Object.freeze({ format: 'sse', explicit: false }),
+  ndjson: Object.freeze({ format: 'ndjson', explicit: false }),
+  json: Object.freeze({ format: 'json', explicit: false }),
+};
+
+const EXPLICIT_SSE: Negotiated = Object.freeze({ format: 'sse', explicit: true });
+const EXPLICIT_NDJSON: Negotiated = Object.freeze({ format: 'ndjson', explicit: true });
+
 /** The Accept table of http.md: SSE, NDJSON, both (higher `q`, first on a tie), JSON, or `streamFormat`. */
 export function negotiate(accept: string | undefined, streamFormat: WireFormat): Negotiated {
-  // the common cases, without parsing
-  if (accept === undefined || accept === '*/*') return { format: streamFormat, explicit: false };
+  // the common cases, without parsing (nor an object)
+  if (accept === undefined || accept === '*/*') return IMPLICIT[streamFormat];
+  if (accept === SSE) return EXPLICIT_SSE;
+  if (accept === NDJSON) return EXPLICIT_NDJSON;
   let sse: { q: number; at: number } | undefined;
   let ndjson: { q: number; at: number } | undefined;
   let json = false;
@@ -63,8 +76,19 @@ export interface StreamEncoder {
   plain?(body: unknown): { chunks: unknown[]; done: Record<string, unknown> };
 }
 
-const chunkData = (body: unknown): string =>
-  body instanceof Uint8Array ? JSON.stringify(base64(body)) : (JSON.stringify(body) ?? 'null');
+/** what JSON may escape in a string: quote, backslash, control characters, surrogates (when unpaired) */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * A chunk body as JSON. Strings and numbers, what most streams carry (tokens, scores), skip JSON.stringify,
+ * a call into the runtime that costs more than the rest of a chunk's writing; the text is the same.
+ */
+const chunkData = (body: unknown): string => {
+  if (typeof body === 'string') return NEEDS_ESCAPE.test(body) ? JSON.stringify(body) : `"${body}"`;
+  if (typeof body === 'number') return Number.isFinite(body) ? `${body}` : 'null';
+  return body instanceof Uint8Array ? JSON.stringify(base64(body)) : (JSON.stringify(body) ?? 'null');
+};
 
 export const SSE_ENCODER: StreamEncoder = {
   contentType: 'text/event-stream; charset=utf-8',
@@ -96,17 +120,23 @@ export type StreamReplyHooks = {
  * The SSE / NDJSON writer (http.md, "The streamed reply"): a ReplySink that takes chunks as the graph makes
  * them and writes each to the socket at once. Headers go out with the first chunk (or `done`), or earlier
  * with the first keep-alive line when `Accept` named the format; until then failures are ordinary errors.
+ * Its graph request tells it when the response closes; its silence timer is an entry of the server's
+ * heartbeat list (no timer per stream).
  */
-export class StreamReply implements ReplySink {
+export class StreamReply implements ReplySink, Expiring {
   private readonly res: ServerResponse;
   private headersOut = false;
   private closed = false;
   private chunks = 0;
-  private idle: NodeJS.Timeout | undefined;
-  /** performance.now() of the last write; 0 before the first */
+  /** Date.now() of the last write (per chunk: cheaper than performance.now(), which makes an array); 0 before the first */
   private lastWriteAt = 0;
   /** `take` of chunks written while the socket was full, released on `drain` (or when the socket closes) */
   private waiting: Array<() => void> = [];
+  private drainWatched = false;
+  deadlineAt = 0;
+  prevExpiring: Expiring | undefined;
+  nextExpiring: Expiring | undefined;
+  listed = false;
 
   constructor(
     private readonly http: FastifyReply,
@@ -114,11 +144,10 @@ export class StreamReply implements ReplySink {
     private readonly encoder: StreamEncoder,
     private readonly explicit: boolean,
     private readonly heartbeatMs: number,
+    private readonly heartbeats: Deadlines,
     private readonly hooks: StreamReplyHooks,
   ) {
     this.res = http.raw;
-    this.res.once('close', () => this.onClose());
-    this.res.on('drain', () => this.release());
     if (explicit) this.armHeartbeat();
   }
 
@@ -157,21 +186,27 @@ export class StreamReply implements ReplySink {
   }
 
   chunk(ev: Event, take: () => void): void {
-    if (this.closed) {
+    if (this.closed || !this.writeChunk(ev.body) || !this.res.writableNeedDrain) {
       take();
       return;
     }
-    if (!this.writeChunk(ev.body)) {
-      take();
-      return;
+    if (!this.drainWatched) {
+      this.drainWatched = true;
+      this.res.on('drain', () => this.release());
     }
-    if (this.res.writableNeedDrain) this.waiting.push(take);
-    else take();
+    this.waiting.push(take);
   }
 
   end(done: StreamDone, _ev: Event): void {
     if (this.closed) return;
     this.finish(done);
+  }
+
+  /** The response closed (finished, or cut by the client): nothing more is written. */
+  responseClosed(): void {
+    this.stop();
+    this.closed = true;
+    this.release();
   }
 
   // ---- writing ----
@@ -192,13 +227,16 @@ export class StreamReply implements ReplySink {
   }
 
   private finish(done: StreamDone): void {
-    const { id, chunks: _chunks, ...rest } = done;
-    const payload = { id: id ?? this.id, chunks: this.chunks, ...rest };
+    // the done payload: the producer's summary, with this response's id and chunk count first
+    const payload: Record<string, unknown> = { id: done.id ?? this.id, chunks: this.chunks };
+    for (const key in done) {
+      if (key !== 'id' && key !== 'chunks' && Object.hasOwn(done, key)) setOwn(payload, key, done[key]);
+    }
     let text: string;
     try {
       text = this.encoder.done(payload);
     } catch {
-      text = this.encoder.done({ id: payload.id, chunks: this.chunks });
+      text = this.encoder.done({ id: payload.id as string, chunks: this.chunks });
     }
     this.write(text);
     this.close();
@@ -206,49 +244,44 @@ export class StreamReply implements ReplySink {
 
   private write(text: string): void {
     if (this.closed || this.res.destroyed) return;
-    this.sendHeaders();
+    if (!this.headersOut) this.sendHeaders();
     this.res.write(text);
-    this.lastWriteAt = performance.now();
-    // the silence timer runs once started; it looks at lastWriteAt when it fires (no timer per chunk)
-    if (this.idle === undefined) this.armHeartbeat();
+    this.lastWriteAt = Date.now();
+    // the silence timer runs once started; it looks at lastWriteAt when it comes due (nothing to do per chunk)
+    if (!this.listed) this.armHeartbeat();
   }
 
   private sendHeaders(): void {
-    if (this.headersOut) return;
     this.headersOut = true;
     this.http.hijack();
     const res = this.res;
     res.socket?.setNoDelay(true);
-    const headers: Record<string, string | number | string[]> = {};
-    for (const [name, value] of Object.entries(this.http.getHeaders())) {
-      if (value !== undefined) headers[name] = value;
-    }
+    // fastify's headers so far (X-Request-Id, CORS…) in a fresh object, then the stream's own
+    const headers = this.http.getHeaders();
+    for (const name in headers) if (headers[name] === undefined) delete headers[name];
+    headers['content-type'] = this.encoder.contentType;
+    headers['cache-control'] = 'no-cache, no-transform';
+    headers.connection = 'keep-alive';
+    headers['x-accel-buffering'] = 'no';
+    headers['x-request-id'] = this.id;
     // no flushHeaders(): the headers leave with the first write, in the same packet
-    res.writeHead(200, {
-      ...headers,
-      'content-type': this.encoder.contentType,
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': this.id,
-    });
+    res.writeHead(200, headers as Record<string, string | number | string[]>);
   }
 
   /** start the silence timer: a keep-alive line once `heartbeatMs` pass without a write */
-  private armHeartbeat(delayMs = this.heartbeatMs): void {
-    if (this.idle !== undefined) clearTimeout(this.idle);
-    this.idle = undefined;
+  private armHeartbeat(): void {
     const ms = this.heartbeatMs;
     if (this.closed || ms <= 0 || ms > MAX_TIMER_MS) return;
     if (!this.explicit && !this.headersOut) return;
-    this.idle = setTimeout(() => {
-      this.idle = undefined;
-      const quietMs = performance.now() - this.lastWriteAt;
-      // written to since the timer started: wait out the rest of the silence instead
-      if (this.lastWriteAt > 0 && quietMs < ms) this.armHeartbeat(ms - quietMs);
-      else this.write(this.encoder.ping);
-    }, delayMs);
-    this.idle.unref();
+    this.heartbeats.add(this, Date.now() + ms);
+  }
+
+  /** The silence timer came due (Deadlines): a keep-alive line, unless written to since it started. */
+  expire(): void {
+    const ms = this.heartbeatMs;
+    // written to since it started: wait out the rest of the silence instead
+    if (this.lastWriteAt > 0 && Date.now() - this.lastWriteAt < ms) this.heartbeats.add(this, this.lastWriteAt + ms);
+    else this.write(this.encoder.ping);
   }
 
   private close(): void {
@@ -261,18 +294,12 @@ export class StreamReply implements ReplySink {
 
   /** no more keep-alive lines */
   private stop(): void {
-    if (this.idle !== undefined) clearTimeout(this.idle);
-    this.idle = undefined;
-  }
-
-  private onClose(): void {
-    this.stop();
-    this.closed = true;
-    this.release();
+    this.heartbeats.remove(this);
   }
 
   private release(): void {
     const takes = this.waiting;
+    if (takes.length === 0) return;
     this.waiting = [];
     for (const take of takes) take();
   }

@@ -74,7 +74,7 @@ export function installOpenAIFront(fastify: FastifyInstance, ctx: HttpContext, m
   fastify.route({
     method: 'POST',
     url: '/v1/chat/completions',
-    onRequest: admission(ctx),
+    onRequest: admission(ctx, '/v1/chat/completions'),
     handler: (request, reply) => handleCompletion(ctx, request, reply, front.model, front.path, front.answerPath),
   });
   fastify.route({
@@ -136,8 +136,10 @@ function handleCompletion(
   let body: Record<string, unknown>;
   let mode: { stream: boolean; includeUsage: boolean };
   try {
-    const bytes = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
-    body = parseJsonBody(bytes.toString('utf8')) as Record<string, unknown>;
+    // a plain `application/json` body arrives as text, any other as bytes (lifecycle.ts)
+    const raw = request.body;
+    const text = typeof raw === 'string' ? raw : raw instanceof Buffer ? raw.toString('utf8') : '';
+    body = parseJsonBody(text) as Record<string, unknown>;
     mode = checkRequest(body, model);
   } catch (err) {
     sendError(reply, err instanceof SgError ? err : bad(String(err), null), options.retryAfterSeconds);
@@ -150,7 +152,7 @@ function handleCompletion(
   const head: CompletionHead = { id: `chatcmpl-${init.id}`, created: Math.floor(state.arrivedAt / 1000), model };
   runEvent(ctx, reply, init, {
     hasResponder: true,
-    sendBody: (r) => sendJson(reply, completionObject(head, replyText(atPath(r, answerPath)))),
+    sendBody: (_reply, r) => sendJson(reply, completionObject(head, replyText(atPath(r, answerPath)))),
     stream: mode.stream
       ? { encoder: chunkEncoder(head, mode.includeUsage, (r) => atPath(r, answerPath)), explicit: true }
       : undefined,

@@ -1,0 +1,62 @@
+import { performance } from 'node:perf_hooks';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { OTHER_ROUTE } from '../../monitoring/metrics/http-series.js';
+import type { HttpContext } from './context.js';
+import { stateOf } from './request-state.js';
+
+/**
+ * The HTTP series of monitoring.md section 9 (`route` = the route pattern, `other` without one). A request is
+ * bound to its route's series by a hook of that route, which knows its pattern (fastify's `routeOptions` would
+ * build an object per request to tell it): admission() for the graph's routes, a first onRequest hook added to
+ * every other route. A request answered before its route's hooks run (a 401) is bound when it closes.
+ */
+
+/** Marks an onRequest hook that binds the request's series itself (bindSeries), so onRoute adds none. */
+export const BINDS_SERIES = Symbol('servegraph.bindsSeries');
+
+/** Count the request in flight on `route` from now (once). */
+export function bindSeries(ctx: HttpContext, request: FastifyRequest, route: string): void {
+  const series = ctx.httpSeries;
+  if (series === undefined) return;
+  const state = stateOf(request);
+  if (state.series !== undefined) return;
+  state.series = series.of(route, request.method);
+  state.series.started();
+}
+
+/** Count the request on `route` instead of the route it matched (a route that calls the 404 handler). */
+export function rebindSeries(ctx: HttpContext, request: FastifyRequest, route: string): void {
+  const state = stateOf(request);
+  if (state.series === undefined) return;
+  state.series.moved();
+  state.series = undefined;
+  bindSeries(ctx, request, route);
+}
+
+/** The response of a request closed: its status (499: cut by the client) and duration. */
+export function endSeries(ctx: HttpContext, request: FastifyRequest, status: number): void {
+  const state = stateOf(request);
+  // not bound yet: answered by a global hook (auth, CORS) before its route's own hooks ran
+  if (state.series === undefined) bindSeries(ctx, request, request.is404 ? OTHER_ROUTE : routeOf(request));
+  state.series?.ended(status, (performance.now() - state.startedAt) / 1000);
+}
+
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? OTHER_ROUTE;
+}
+
+/** Every route registered from now on binds its requests' series in its first onRequest hook. */
+export function installRouteSeries(fastify: FastifyInstance, ctx: HttpContext): void {
+  if (ctx.httpSeries === undefined) return;
+  fastify.addHook('onRoute', (route) => {
+    const own = route.onRequest;
+    const hooks = own === undefined ? [] : Array.isArray(own) ? own : [own];
+    if (hooks.some((h) => (h as { [BINDS_SERIES]?: boolean })[BINDS_SERIES] === true)) return;
+    const label = route.url;
+    const bind = (request: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
+      bindSeries(ctx, request, label);
+      done();
+    };
+    route.onRequest = [bind as onRequestHookHandler, ...(hooks as onRequestHookHandler[])];
+  });
+}
