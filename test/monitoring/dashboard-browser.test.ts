@@ -159,6 +159,35 @@ describeChromium('the dashboard in headless Chromium', () => {
     expect(await page.evaluate('document.cookie')).toBe('');
   });
 
+  test('a hidden tab stops polling; shown again, it polls at once', async () => {
+    const app = await start();
+    const { page, problems } = await open(app, '/dashboard?refresh=2s');
+    await untilText(page, '[data-testid="tracking-state"]', 'on');
+    const polls: number[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/dashboard/state.json') polls.push(Date.now());
+    });
+    const setHidden = (hidden: boolean) =>
+      page.evaluate(`(() => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${hidden ? 'hidden' : 'visible'}' });
+        document.dispatchEvent(new Event('visibilitychange'));
+      })()`);
+    await until(async () => polls.length >= 1, 'a poll while shown');
+    await setHidden(true);
+    // a poll already under way may finish; after it, none for more than two refresh periods
+    await new Promise((r) => setTimeout(r, 1000));
+    const whileHidden = polls.length;
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(polls.length).toBe(whileHidden);
+    const shownAt = Date.now();
+    await setHidden(false);
+    await until(async () => polls.length > whileHidden, 'a poll once shown');
+    // at once, not a refresh period (2 s) later
+    expect((polls[whileHidden]! - shownAt) / 1000).toBeLessThan(1.5);
+    expect(problems).toEqual([]);
+  });
+
   test('tracking off: the graph and the definitions, with a notice', async () => {
     const app = await start(supportGraph(), { tracking: false });
     const { page, problems } = await open(app, '/dashboard?refresh=1s');
