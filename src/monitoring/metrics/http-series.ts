@@ -23,17 +23,22 @@ export class HttpSeries {
 
   /** The series of requests on `route` (a route pattern, or OTHER_ROUTE) with `method`. */
   of(route: string, method: string): HttpRequestSeries {
+    return this.route(route).method(method);
+  }
+
+  /** The in-flight count and per-method series of `route`. */
+  route(route: string): HttpRouteSeries {
     let r = this.routes.get(route);
     if (r === undefined) {
       r = new HttpRouteSeries(this.m, route);
       this.routes.set(route, r);
     }
-    return r.method(method);
+    return r;
   }
 }
 
 /** One route's in-flight count and its series by method. */
-class HttpRouteSeries {
+export class HttpRouteSeries {
   /** requests and streams open on this route */
   open = 0;
   private readonly methods = new Map<string, HttpRequestSeries>();

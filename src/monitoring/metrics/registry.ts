@@ -272,10 +272,13 @@ export class ServegraphMetrics implements LiveMetrics {
     }
   }
 
+  // The in-flight gauge has one source, the open counts of the bound series (http-series.ts) that the server's
+  // hot path updates, read when it is scraped; these label forms change the same counts.
+
   /** An HTTP request (or stream) opened on `route`. */
   httpStarted(route: string): void {
     try {
-      this.m.httpInFlight.inc({ route: str(route) });
+      this.http.route(str(route)).open++;
     } catch (err) {
       this.fault(err);
     }
@@ -284,7 +287,7 @@ export class ServegraphMetrics implements LiveMetrics {
   /** An HTTP request (or stream) on `route` closed. */
   httpEnded(route: string): void {
     try {
-      this.m.httpInFlight.dec({ route: str(route) });
+      this.http.route(str(route)).open--;
     } catch (err) {
       this.fault(err);
     }
