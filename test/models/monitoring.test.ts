@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { createGraph, ModelRunnerStep } from '../../src/index.js';
-import { rejectsSg, runnerGraph, serve, sleep, waitFor } from './helpers.js';
+import { rejectsSg, runnerGraph, serve, sleep } from './helpers.js';
 import { CALL_FIELDS, ISO, monitored, readStore, Scripted } from './monitoring-fixtures.js';
 
 describe('call records: server.monitoring.calls()', () => {
