@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { type SgError, SgError as SgErrorCtor, toStepError } from '../errors/index.js';
+import { newUuid } from '../util/uuid.js';
 import { Event } from './event.js';
 import type { EventOwner } from './owner.js';
 import type { StreamDone } from './stream-types.js';
@@ -29,7 +29,7 @@ type FailListener = (err: SgError, step: string) => boolean | undefined;
  * cancellation (signal first, then `return()`), and ends with an end marker or a failure.
  */
 export class StreamState {
-  readonly id = randomUUID();
+  readonly id = newUuid();
   /**
    * made when the signal is first read: most producers never read it, and Node's AbortSignals outlive young
    * garbage collections (each one made per stream made every scavenge copy and promote megabytes)

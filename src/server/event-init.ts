@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { EventInit } from '../engine/event.js';
 import { describe, SgError } from '../errors/index.js';
+import { newUuid } from '../util/uuid.js';
 import { traceMetaOf } from './trace.js';
 
 export type TestOptions = {
@@ -48,7 +48,7 @@ export function mockEventInit(path: unknown, body: unknown, options: unknown, st
     headers = Object.freeze(h);
   }
   return {
-    id: o.id ?? randomUUID(),
+    id: o.id ?? newUuid(),
     body,
     path: p,
     method: o.method?.toUpperCase() ?? (body === undefined ? 'GET' : 'POST'),

@@ -63,11 +63,14 @@ function holdingGraph(options: { respond?: boolean } = {}) {
 describe('the non-streamed reply', () => {
   test('a value is 200 JSON, a string as a JSON string', async () => {
     const app = await start(graphOf((body) => (body as { v: unknown }).v));
-    for (const v of [{ a: [1, 'x'] }, [1, 2], 'hello', 3.5, true, null]) {
+    for (const v of [{ a: [1, 'x'] }, [1, 2], 'hello', 'héllo ✓ 日本', 3.5, true, null]) {
       const res = await postJson(app.url, { v });
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(res.text).toBe(JSON.stringify(v));
+      // the reply is written to the socket by servegraph itself: its length in bytes, and the request's id
+      expect(res.headers['content-length']).toBe(String(Buffer.byteLength(JSON.stringify(v))));
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     }
   });
 
@@ -104,6 +107,7 @@ describe('the non-streamed reply', () => {
     const res = await send(app.url, { method: 'POST', headers: { 'x-request-id': 'fire-1' }, body: '{}' });
     expect(res.status).toBe(202);
     expect(res.json()).toEqual({ id: 'fire-1' });
+    expect(res.headers['x-request-id']).toBe('fire-1');
     expect(state.finished).toBe(0);
     await until(() => state.entered === 1);
     release();

@@ -85,7 +85,9 @@ type Answers = {
 
 function answersOf(ctx: HttpContext): Answers {
   const { retryAfterSeconds } = ctx.options;
-  const send200 = (reply: FastifyReply, body: unknown) => sendReply(reply, body, 200, retryAfterSeconds);
+  // CORS sets its headers through fastify, which the graph's replies do not send through
+  const hookHeaders = ctx.options.cors !== false;
+  const send200 = (reply: FastifyReply, body: unknown) => sendReply(reply, body, 200, retryAfterSeconds, hookHeaders);
   const streamed = (encoder: StreamEncoder, explicit: boolean): RunOptions => ({
     hasResponder: true,
     sendBody: send200,
@@ -94,7 +96,7 @@ function answersOf(ctx: HttpContext): Answers {
   return {
     noResponder: {
       hasResponder: false,
-      sendBody: (reply, body) => sendReply(reply, body, 202, retryAfterSeconds),
+      sendBody: (reply, body) => sendReply(reply, body, 202, retryAfterSeconds, hookHeaders),
       stream: undefined,
     },
     json: { hasResponder: true, sendBody: send200, stream: undefined },

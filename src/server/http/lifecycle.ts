@@ -34,6 +34,12 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
     }
     done();
   });
+  // the X-Request-Id echo of every response fastify sends; the graph's replies and streams, written to the
+  // socket directly, carry it themselves (reply.ts, stream-reply.ts)
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
 
   fastify.removeAllContentTypeParsers();
   // every body is read as bytes, within bodyLimit (413 both on Content-Length and while reading chunks)
@@ -59,8 +65,8 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
 }
 
 /**
- * What every response gets, once: the X-Request-Id echo, and one 'close' listener (shared by all responses) for
- * what ends with the response (the runtime's in-flight count, the graph request, metrics, the access line).
+ * What every response gets, once: one 'close' listener (shared by all responses) for what ends with the
+ * response (the runtime's in-flight count, the graph request, metrics, the access line).
  */
 function requestTracker(ctx: HttpContext): (request: FastifyRequest, reply: FastifyReply) => RequestState {
   const metricsOn = ctx.httpSeries !== undefined;
@@ -90,7 +96,6 @@ function requestTracker(ctx: HttpContext): (request: FastifyRequest, reply: Fast
 
   return (request, reply) => {
     const state = stateOf(request);
-    reply.header('x-request-id', request.id);
     if (metricsOn) {
       state.startedAt = performance.now();
       // a routed request is bound to its route's series by the route's first hook (http-metrics.ts)

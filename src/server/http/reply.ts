@@ -2,18 +2,27 @@ import type { FastifyReply } from 'fastify';
 import { SgError } from '../../errors/index.js';
 import { sendError } from './errors.js';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /**
  * A decided reply as http.md's "The non-streamed reply": `undefined` is 204, bytes are octet-stream, any
- * other value is JSON (a string as a JSON string).
+ * other value is JSON (a string as a JSON string). `hookHeaders`: headers set through fastify by a hook
+ * (CORS) go out with it.
  */
-export function sendReply(reply: FastifyReply, body: unknown, status: 200 | 202, retryAfterSeconds: number): void {
+export function sendReply(
+  reply: FastifyReply,
+  body: unknown,
+  status: 200 | 202,
+  retryAfterSeconds: number,
+  hookHeaders: boolean,
+): void {
   if (body === undefined) {
-    reply.code(204).send();
+    writeReply(reply, 204, undefined, undefined, hookHeaders);
     return;
   }
   if (body instanceof Uint8Array) {
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    reply.code(status).type('application/octet-stream').send(bytes);
+    writeReply(reply, status, 'application/octet-stream', bytes, hookHeaders);
     return;
   }
   let json: string | undefined;
@@ -32,5 +41,40 @@ export function sendReply(reply: FastifyReply, body: unknown, status: 200 | 202,
     );
     return;
   }
-  reply.code(status).type('application/json; charset=utf-8').send(json);
+  writeReply(reply, status, JSON_TYPE, json, hookHeaders);
+}
+
+/**
+ * Write a whole response to the socket ourselves (fastify is told it is taken). fastify's send path (its
+ * header object, onSend hooks, serializer lookup) was ~6% of the CPU of a small graph request, and the
+ * graph's replies use none of it; errors still go through fastify (sendError).
+ */
+function writeReply(
+  reply: FastifyReply,
+  status: number,
+  type: string | undefined,
+  payload: string | Buffer | undefined,
+  hookHeaders: boolean,
+): void {
+  reply.hijack();
+  const res = reply.raw;
+  const id = reply.request.id;
+  if (hookHeaders) {
+    const headers: Record<string, string | number | string[] | undefined> = reply.getHeaders();
+    for (const name in headers) if (headers[name] === undefined) delete headers[name];
+    if (type !== undefined) headers['content-type'] = type;
+    if (payload !== undefined) headers['content-length'] = byteLength(payload);
+    headers['x-request-id'] = id;
+    res.writeHead(status, headers as Record<string, string | number | string[]>);
+  } else if (payload === undefined) {
+    res.writeHead(status, ['x-request-id', id]);
+  } else {
+    // a flat list: Node walks it without the own-property checks an object takes
+    res.writeHead(status, ['content-type', type!, 'content-length', byteLength(payload), 'x-request-id', id]);
+  }
+  res.end(payload);
+}
+
+function byteLength(payload: string | Buffer): string {
+  return String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
 }

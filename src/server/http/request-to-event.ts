@@ -1,16 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { EventInit } from '../../engine/event.js';
+import { newUuid } from '../../util/uuid.js';
 import { traceMetaOf } from '../trace.js';
 import { parseForm } from './body.js';
 import { setOwn } from './records.js';
-import { newRequestId } from './request-id.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The event id: the `X-Request-Id` header when it is a safe id, else a new UUID (http.md). */
 export function requestIdOf(raw: IncomingMessage): string {
   const header = raw.headers['x-request-id'];
-  return typeof header === 'string' && REQUEST_ID.test(header) ? header : newRequestId();
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : newUuid();
 }
 
 /** The URL path as sent, percent-encoding kept, without the query string. */
