@@ -349,6 +349,57 @@ describe('keep-alive', () => {
   });
 });
 
+describe('backpressure', () => {
+  test('a producer yielding faster than the client reads waits for it: nothing piles up in the server', async () => {
+    const TOTAL = 20_000;
+    const piece = 'x'.repeat(4096);
+    const state = { produced: 0 };
+    // a synchronous generator: its chunks come in bursts, which the writer hands to the socket together
+    const app = await start(
+      graphOf(function* () {
+        for (let i = 0; i < TOTAL; i++) {
+          state.produced++;
+          yield piece;
+        }
+      }),
+      { streamFormat: 'ndjson' },
+    );
+    const { request } = await import('node:http');
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(`${app.url}/`, { method: 'POST', headers: { accept: 'application/x-ndjson' } }, resolve);
+      req.once('error', reject);
+      req.end('{}');
+    });
+    res.pause();
+    // the producer stops once the socket and its buffers are full, far short of its 80 MB
+    let last = -1;
+    while (state.produced !== last) {
+      last = state.produced;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(state.produced).toBeGreaterThan(0);
+    expect(state.produced).toBeLessThan(TOTAL);
+    // reading again lets it finish: every chunk, in order, then done
+    let seq = 0;
+    let tail = '';
+    let done = false;
+    res.setEncoding('utf8');
+    res.on('data', (text: string) => {
+      const lines = (tail + text).split('\n');
+      tail = lines.pop()!;
+      for (const line of lines) {
+        const ev = JSON.parse(line) as { event: string; seq?: number; chunks?: number };
+        if (ev.event === 'chunk') expect(ev.seq).toBe(seq++);
+        else if (ev.event === 'done') done = ev.chunks === TOTAL;
+      }
+    });
+    res.resume();
+    await new Promise((r) => res.once('end', r));
+    expect(seq).toBe(TOTAL);
+    expect(done).toBe(true);
+  });
+});
+
 describe('client disconnect', () => {
   test("closing the connection mid-stream aborts the producer's signal", async () => {
     const state = { produced: 0, aborted: undefined as unknown, abortedAt: 0, finallyAt: 0 };

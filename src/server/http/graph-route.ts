@@ -279,7 +279,16 @@ class GraphRequest implements ReplySink, StreamReplyHooks, Expiring {
   protected makeStream(): StreamReply {
     const { encoder, explicit } = this.o.stream!;
     const { ctx } = this;
-    return new StreamReply(this.http, this.id, encoder, explicit, ctx.options.heartbeatMs, ctx.heartbeats, this);
+    return new StreamReply(
+      this.http,
+      this.id,
+      encoder,
+      explicit,
+      ctx.options.heartbeatMs,
+      ctx.heartbeats,
+      this,
+      ctx.options.cors !== false,
+    );
   }
 }
 

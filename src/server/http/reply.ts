@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { SgError } from '../../errors/index.js';
 import { sendError } from './errors.js';
@@ -56,23 +57,31 @@ function writeReply(
   payload: string | Buffer | undefined,
   hookHeaders: boolean,
 ): void {
+  const id = reply.request.id;
+  const own =
+    payload === undefined
+      ? ['x-request-id', id]
+      : ['content-type', type!, 'content-length', byteLength(payload), 'x-request-id', id];
+  takeOver(reply, status, own, hookHeaders).end(payload);
+}
+
+/**
+ * Take the response from fastify and write its status line and headers: `own`, a flat name/value list
+ * (Node walks it without the own-property checks an object takes), after those a hook set through fastify
+ * (CORS) when `hookHeaders`. Returns the raw response, for the body.
+ */
+export function takeOver(reply: FastifyReply, status: number, own: string[], hookHeaders: boolean): ServerResponse {
   reply.hijack();
   const res = reply.raw;
-  const id = reply.request.id;
-  if (hookHeaders) {
-    const headers: Record<string, string | number | string[] | undefined> = reply.getHeaders();
-    for (const name in headers) if (headers[name] === undefined) delete headers[name];
-    if (type !== undefined) headers['content-type'] = type;
-    if (payload !== undefined) headers['content-length'] = byteLength(payload);
-    headers['x-request-id'] = id;
-    res.writeHead(status, headers as Record<string, string | number | string[]>);
-  } else if (payload === undefined) {
-    res.writeHead(status, ['x-request-id', id]);
-  } else {
-    // a flat list: Node walks it without the own-property checks an object takes
-    res.writeHead(status, ['content-type', type!, 'content-length', byteLength(payload), 'x-request-id', id]);
+  if (!hookHeaders) {
+    res.writeHead(status, own);
+    return res;
   }
-  res.end(payload);
+  const headers: Record<string, string | number | string[] | undefined> = reply.getHeaders();
+  for (const name in headers) if (headers[name] === undefined) delete headers[name];
+  for (let i = 0; i < own.length; i += 2) headers[own[i]!] = own[i + 1];
+  res.writeHead(status, headers as Record<string, string | number | string[]>);
+  return res;
 }
 
 function byteLength(payload: string | Buffer): string {

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
 import type { Event } from '../../engine/event.js';
 import type { ReplySink } from '../../engine/owner.js';
@@ -7,6 +8,7 @@ import { SgError } from '../../errors/index.js';
 import type { Deadlines, Expiring } from './deadlines.js';
 import { MAX_TIMER_MS } from './options.js';
 import { setOwn } from './records.js';
+import { takeOver } from './reply.js';
 import { stateOf } from './request-state.js';
 
 export type WireFormat = 'sse' | 'ndjson' | 'json';
@@ -128,8 +130,11 @@ export class StreamReply implements ReplySink, Expiring {
   private headersOut = false;
   private closed = false;
   private chunks = 0;
-  /** Date.now() of the last write (per chunk: cheaper than performance.now(), which makes an array); 0 before the first */
+  /** performance.now() of the last write (a fast call; Date.now() is a runtime call, once per chunk); 0 before the first */
   private lastWriteAt = 0;
+  /** the text written in this event-loop turn, handed to the socket at its end (see write()) */
+  private pendingText = '';
+  private flushQueued = false;
   /** `take` of chunks written while the socket was full, released on `drain` (or when the socket closes) */
   private waiting: Array<() => void> = [];
   private drainWatched = false;
@@ -146,6 +151,8 @@ export class StreamReply implements ReplySink, Expiring {
     private readonly heartbeatMs: number,
     private readonly heartbeats: Deadlines,
     private readonly hooks: StreamReplyHooks,
+    /** headers a hook set through fastify (CORS) go out too */
+    private readonly hookHeaders: boolean,
   ) {
     this.res = http.raw;
     if (explicit) this.armHeartbeat();
@@ -206,6 +213,7 @@ export class StreamReply implements ReplySink, Expiring {
   responseClosed(): void {
     this.stop();
     this.closed = true;
+    this.pendingText = '';
     this.release();
   }
 
@@ -242,30 +250,57 @@ export class StreamReply implements ReplySink, Expiring {
     this.close();
   }
 
+  /**
+   * Write `text`. What is written in one event-loop turn goes to the socket in one write at the end of that
+   * turn (or at once past FLUSH_AT): Node corks a response's socket until the turn ends anyway, so no chunk
+   * leaves later than it would have, and a producer that yields many chunks at once costs one write instead
+   * of one per chunk (each write is a chunked-encoding frame and four buffered entries). A chunk produced
+   * in a later turn (tokens arriving) is written in that turn.
+   */
   private write(text: string): void {
     if (this.closed || this.res.destroyed) return;
     if (!this.headersOut) this.sendHeaders();
-    this.res.write(text);
-    this.lastWriteAt = Date.now();
+    this.pendingText = this.pendingText === '' ? text : this.pendingText + text;
+    this.lastWriteAt = performance.now();
+    if (this.pendingText.length >= FLUSH_AT) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(flushTurn, this);
+    }
     // the silence timer runs once started; it looks at lastWriteAt when it comes due (nothing to do per chunk)
     if (!this.listed) this.armHeartbeat();
   }
 
+  /** Hand the text of this turn to the socket. */
+  flush(): void {
+    this.flushQueued = false;
+    const text = this.pendingText;
+    if (text === '') return;
+    this.pendingText = '';
+    if (!this.res.destroyed) this.res.write(text);
+  }
+
   private sendHeaders(): void {
     this.headersOut = true;
-    this.http.hijack();
-    const res = this.res;
+    const res = takeOver(
+      this.http,
+      200,
+      [
+        'content-type',
+        this.encoder.contentType,
+        'cache-control',
+        'no-cache, no-transform',
+        'connection',
+        'keep-alive',
+        'x-accel-buffering',
+        'no',
+        'x-request-id',
+        this.id,
+      ],
+      this.hookHeaders,
+    );
     res.socket?.setNoDelay(true);
-    // fastify's headers so far (X-Request-Id, CORS…) in a fresh object, then the stream's own
-    const headers = this.http.getHeaders();
-    for (const name in headers) if (headers[name] === undefined) delete headers[name];
-    headers['content-type'] = this.encoder.contentType;
-    headers['cache-control'] = 'no-cache, no-transform';
-    headers.connection = 'keep-alive';
-    headers['x-accel-buffering'] = 'no';
-    headers['x-request-id'] = this.id;
     // no flushHeaders(): the headers leave with the first write, in the same packet
-    res.writeHead(200, headers as Record<string, string | number | string[]>);
   }
 
   /** start the silence timer: a keep-alive line once `heartbeatMs` pass without a write */
@@ -280,7 +315,8 @@ export class StreamReply implements ReplySink, Expiring {
   expire(): void {
     const ms = this.heartbeatMs;
     // written to since it started: wait out the rest of the silence instead
-    if (this.lastWriteAt > 0 && Date.now() - this.lastWriteAt < ms) this.heartbeats.add(this, this.lastWriteAt + ms);
+    const silentMs = performance.now() - this.lastWriteAt;
+    if (this.lastWriteAt > 0 && silentMs < ms) this.heartbeats.add(this, Date.now() + (ms - silentMs));
     else this.write(this.encoder.ping);
   }
 
@@ -289,7 +325,11 @@ export class StreamReply implements ReplySink, Expiring {
     this.stop();
     this.closed = true;
     this.release();
-    if (!this.res.destroyed) this.res.end();
+    const text = this.pendingText;
+    this.pendingText = '';
+    if (this.res.destroyed) return;
+    if (text === '') this.res.end();
+    else this.res.end(text);
   }
 
   /** no more keep-alive lines */
@@ -303,6 +343,13 @@ export class StreamReply implements ReplySink, Expiring {
     this.waiting = [];
     for (const take of takes) take();
   }
+}
+
+/** text of one turn past which it is written at once: the socket's high-water mark, so backpressure still shows */
+const FLUSH_AT = 16 * 1024;
+
+function flushTurn(stream: StreamReply): void {
+  stream.flush();
 }
 
 function base64(bytes: Uint8Array): string {
