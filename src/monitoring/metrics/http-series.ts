@@ -21,12 +21,7 @@ export class HttpSeries {
     };
   }
 
-  /** The series of requests on `route` (a route pattern, or OTHER_ROUTE) with `method`. */
-  of(route: string, method: string): HttpRequestSeries {
-    return this.route(route).method(method);
-  }
-
-  /** The in-flight count and per-method series of `route`. */
+  /** The in-flight count and per-method series of `route` (a route pattern, or OTHER_ROUTE). */
   route(route: string): HttpRouteSeries {
     let r = this.routes.get(route);
     if (r === undefined) {
@@ -42,6 +37,9 @@ export class HttpRouteSeries {
   /** requests and streams open on this route */
   open = 0;
   private readonly methods = new Map<string, HttpRequestSeries>();
+  /** the last method asked for, and its series: a route mostly sees one method */
+  private lastMethod: string | undefined;
+  private lastSeries: HttpRequestSeries | undefined;
 
   constructor(
     private readonly m: Pick<MetricSet, 'httpRequests' | 'httpDuration'>,
@@ -49,11 +47,14 @@ export class HttpRouteSeries {
   ) {}
 
   method(method: string): HttpRequestSeries {
+    if (method === this.lastMethod) return this.lastSeries!;
     let s = this.methods.get(method);
     if (s === undefined) {
       s = new HttpRequestSeries(this.m, this, method);
       this.methods.set(method, s);
     }
+    this.lastMethod = method;
+    this.lastSeries = s;
     return s;
   }
 }

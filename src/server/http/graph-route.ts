@@ -8,7 +8,7 @@ import { decodeBody } from './body.js';
 import type { HttpContext } from './context.js';
 import type { Expiring } from './deadlines.js';
 import { sendError } from './errors.js';
-import { BINDS_SERIES, bindSeries } from './http-metrics.js';
+import { BINDS_SERIES, bindRouteSeries } from './http-metrics.js';
 import { MAX_TIMER_MS } from './options.js';
 import { sendReply } from './reply.js';
 import { stateOf } from './request-state.js';
@@ -46,8 +46,9 @@ export function admission(
   ctx: HttpContext,
   route: string,
 ): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
+  const series = ctx.httpSeries?.route(route);
   const hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
-    bindSeries(ctx, request, route);
+    if (series !== undefined) bindRouteSeries(request, series);
     try {
       admit(ctx, reply);
     } catch (err) {

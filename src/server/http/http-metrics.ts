@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { OTHER_ROUTE } from '../../monitoring/metrics/http-series.js';
+import { type HttpRouteSeries, OTHER_ROUTE } from '../../monitoring/metrics/http-series.js';
 import type { HttpContext } from './context.js';
 import { stateOf } from './request-state.js';
 
@@ -17,10 +17,14 @@ export const BINDS_SERIES = Symbol('servegraph.bindsSeries');
 /** Count the request in flight on `route` from now (once). */
 export function bindSeries(ctx: HttpContext, request: FastifyRequest, route: string): void {
   const series = ctx.httpSeries;
-  if (series === undefined) return;
+  if (series !== undefined) bindRouteSeries(request, series.route(route));
+}
+
+/** bindSeries with the route's series found once, by the route's own hook */
+export function bindRouteSeries(request: FastifyRequest, route: HttpRouteSeries): void {
   const state = stateOf(request);
   if (state.series !== undefined) return;
-  state.series = series.of(route, request.method);
+  state.series = route.method(request.method);
   state.series.started();
 }
 
@@ -52,9 +56,9 @@ export function installRouteSeries(fastify: FastifyInstance, ctx: HttpContext): 
     const own = route.onRequest;
     const hooks = own === undefined ? [] : Array.isArray(own) ? own : [own];
     if (hooks.some((h) => (h as { [BINDS_SERIES]?: boolean })[BINDS_SERIES] === true)) return;
-    const label = route.url;
+    const series = ctx.httpSeries!.route(route.url);
     const bind = (request: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
-      bindSeries(ctx, request, label);
+      bindRouteSeries(request, series);
       done();
     };
     route.onRequest = [bind as onRequestHookHandler, ...(hooks as onRequestHookHandler[])];

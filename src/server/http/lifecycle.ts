@@ -96,11 +96,8 @@ function requestTracker(ctx: HttpContext): (request: FastifyRequest, reply: Fast
 
   return (request, reply) => {
     const state = stateOf(request);
-    if (metricsOn) {
-      state.startedAt = performance.now();
-      // a routed request is bound to its route's series by the route's first hook (http-metrics.ts)
-      if (request.is404) bindSeries(ctx, request, OTHER_ROUTE);
-    }
+    // a routed request is bound to its route's series by the route's first hook (http-metrics.ts)
+    if (metricsOn && request.is404) bindSeries(ctx, request, OTHER_ROUTE);
     const res = reply.raw as TrackedResponse;
     res[REQUEST] = request;
     res.on('close', onResponseClose);
@@ -131,7 +128,7 @@ function logAccess(request: FastifyRequest, res: ServerResponse, state: RequestS
       url: request.originalUrl,
       statusCode: finished ? res.statusCode : 499,
       code: finished ? state.errorCode : 'SG_ERR_CLIENT_CLOSED',
-      durationMs: Date.now() - state.arrivedAt,
+      durationMs: Math.round(performance.now() - state.startedAt),
     },
     'request completed',
   );

@@ -1,11 +1,15 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpRequestSeries } from '../../monitoring/metrics/http-series.js';
+import { wallClockAt } from '../../util/clock.js';
 import { type MediaType, parseMediaType } from './body.js';
 
 /** What the trigger keeps about one request between fastify's hooks, the handler and the access line. */
 export type RequestState = {
   /** arrival, milliseconds since the epoch (the event's timestamp) */
   readonly arrivedAt: number;
+  /** arrival, performance.now() (durations) */
+  readonly startedAt: number;
   /** the request's own Content-Type (fastify may be shown a normalised one, see lifecycle.ts) */
   readonly media: MediaType;
   /** the code of the error sent, for the access line */
@@ -16,9 +20,8 @@ export type RequestState = {
   admitted: boolean;
   /** the graph request answering it, told when the response closes (a disconnect cancels its event) */
   graph: { responseClosed(): void } | undefined;
-  /** its HTTP metric series (monitoring.md section 9), and performance.now() at arrival, when metrics are on */
+  /** its HTTP metric series (monitoring.md section 9), when metrics are on */
   series: HttpRequestSeries | undefined;
-  startedAt: number;
 };
 
 const FIELD = 'servegraphState';
@@ -45,15 +48,17 @@ export function stateOf(request: FastifyRequest): RequestState {
   const r = request as WithState;
   let state = r[FIELD];
   if (state === null || state === undefined) {
+    // one clock read for both
+    const startedAt = performance.now();
     state = {
-      arrivedAt: Date.now(),
+      arrivedAt: wallClockAt(startedAt),
+      startedAt,
       media: mediaOf(request.raw.headers['content-type']),
       errorCode: undefined,
       openai: false,
       admitted: false,
       graph: undefined,
       series: undefined,
-      startedAt: 0,
     };
     r[FIELD] = state;
   }
