@@ -1,29 +1,51 @@
 // One side of the HTTP benchmark, in a process of its own so the load generator does not share its event loop:
-//   node bench/http/server.mjs <fastify|servegraph|fastify-sse|servegraph-sse>
+//   node bench/http/server.mjs <fastify|servegraph|fastify-sse|servegraph-sse|fastify-sse-turns|servegraph-sse-turns>
 // Prints the URL on stdout, then serves until killed. Logging is off on every side.
 import Fastify from 'fastify';
 import { createGraph, MapStep, serve } from '../../dist/index.js';
 
 const kind = process.argv[2];
 const CHUNKS = 100;
+/** chunks of a stream that yields one per event-loop turn */
+const TURN_CHUNKS = 20;
+/** the producer of the one-chunk-per-turn streams, the same on both sides */
+async function* oneChunkPerTurn() {
+  for (let i = 0; i < TURN_CHUNKS; i++) {
+    await new Promise((r) => setImmediate(r));
+    yield i;
+  }
+}
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
 
 async function bareFastify(sse) {
   const app = Fastify({ logger: false });
   if (!sse) {
     // the same JSON echo as the one-step graph: parse the body, send it back as JSON
     app.post('/', async (request) => request.body);
+  } else if (sse === 'turns') {
+    // raw SSE from the same producer as servegraph's (one chunk per event-loop turn, as tokens arriving from a
+    // model), each chunk written as it comes
+    app.post('/', async (request, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.socket?.setNoDelay(true);
+      res.writeHead(200, SSE_HEADERS);
+      let i = 0;
+      for await (const chunk of oneChunkPerTurn()) res.write(`event: chunk\nid: ${i++}\ndata: ${chunk}\n\n`);
+      res.end(`event: done\ndata: ${JSON.stringify({ id: request.id, chunks: i })}\n\n`);
+    });
   } else {
     // raw SSE: the same 100 chunk events and the done event servegraph writes, each written at once
     app.post('/', (request, reply) => {
       reply.hijack();
       const res = reply.raw;
       res.socket?.setNoDelay(true);
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      res.writeHead(200, SSE_HEADERS);
       for (let i = 0; i < CHUNKS; i++) res.write(`event: chunk\nid: ${i}\ndata: ${i}\n\n`);
       res.end(`event: done\ndata: ${JSON.stringify({ id: request.id, chunks: CHUNKS })}\n\n`);
     });
@@ -35,7 +57,9 @@ async function bareFastify(sse) {
 async function servegraph(sse) {
   const graph = createGraph({ name: sse ? 'bench-sse' : 'bench-echo' });
   if (!sse) graph.to(new MapStep({ name: 'echo', handler: (body) => body })).respond();
-  else {
+  else if (sse === 'turns') {
+    graph.to(new MapStep({ name: 'chunks', handler: oneChunkPerTurn })).respond();
+  } else {
     graph
       .to(
         new MapStep({
@@ -51,16 +75,15 @@ async function servegraph(sse) {
   return app.url;
 }
 
-const url =
-  kind === 'fastify'
-    ? await bareFastify(false)
-    : kind === 'fastify-sse'
-      ? await bareFastify(true)
-      : kind === 'servegraph'
-        ? await servegraph(false)
-        : kind === 'servegraph-sse'
-          ? await servegraph(true)
-          : undefined;
+const SIDES = {
+  fastify: () => bareFastify(false),
+  'fastify-sse': () => bareFastify(true),
+  'fastify-sse-turns': () => bareFastify('turns'),
+  servegraph: () => servegraph(false),
+  'servegraph-sse': () => servegraph(true),
+  'servegraph-sse-turns': () => servegraph('turns'),
+};
+const url = Object.hasOwn(SIDES, kind) ? await SIDES[kind]() : undefined;
 if (url === undefined) {
   console.error(`unknown side '${kind}'`);
   process.exit(2);
