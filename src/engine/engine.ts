@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { SgError, toStepError } from '../errors/index.js';
 import type { LiveHistogram } from '../monitoring/types.js';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { describe, placeError, SgError } from '../errors/index.js';
 import type { ExecCall, ModelExecutor } from './executor.js';
 

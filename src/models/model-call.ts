@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { EventOwner } from '../engine/owner.js';
 import type { Usage } from '../engine/stream-types.js';
 import type { ExecCall, ExecContext } from '../executors/executor.js';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { BatchSlots } from '../engine/batch-slots.js';
 import { isThenable } from '../engine/context.js';
 import { cloneOrThrow, Event } from '../engine/event.js';

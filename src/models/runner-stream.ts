@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { cloneOrThrow, type Event } from '../engine/event.js';
 import { defaultMerge } from '../engine/merge.js';
 import type { Outlet } from '../engine/processor.js';
