@@ -36,6 +36,8 @@ export function toHttpError(err: unknown, bodyLimit: number): SgError {
 /** Send `err` as the error body, with its status and the headers its code calls for (http.md, "Errors"). */
 export function sendError(reply: FastifyReply, err: SgError, retryAfterSeconds: number): void {
   const status = err.status;
+  // the onSend hook sets it too (lifecycle.ts); set here as well for fastify's frameworkErrors replies
+  reply.header('x-request-id', reply.request.id);
   if (status === 429 || status === 503) reply.header('retry-after', String(retryAfterSeconds));
   if (err.code === 'SG_ERR_SERVER_CLOSED') reply.header('connection', 'close');
   if (err.code === 'SG_ERR_METHOD_NOT_ALLOWED') {

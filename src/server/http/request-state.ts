@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpRequestSeries } from '../../monitoring/metrics/http-series.js';
-import { wallClockAt } from '../../util/clock.js';
 import { type MediaType, parseMediaType } from './body.js';
 
 /** What the trigger keeps about one request between fastify's hooks, the handler and the access line. */
@@ -48,11 +47,10 @@ export function stateOf(request: FastifyRequest): RequestState {
   const r = request as WithState;
   let state = r[FIELD];
   if (state === null || state === undefined) {
-    // one clock read for both
-    const startedAt = performance.now();
     state = {
-      arrivedAt: wallClockAt(startedAt),
-      startedAt,
+      // the wall clock (Date.now(): an event's timestamp is never earlier than a clock read before it was sent)
+      arrivedAt: Date.now(),
+      startedAt: performance.now(),
       media: mediaOf(request.raw.headers['content-type']),
       errorCode: undefined,
       openai: false,
