@@ -9,6 +9,15 @@ export interface Expiring {
   expire(): void;
 }
 
+/** An Expiring with its links: what a class extends to be an entry of a Deadlines list. */
+export abstract class DeadlineEntry implements Expiring {
+  deadlineAt = 0;
+  prevExpiring: Expiring | undefined;
+  nextExpiring: Expiring | undefined;
+  listed = false;
+  abstract expire(): void;
+}
+
 /**
  * The request timeouts of a server with one timer between them, instead of a setTimeout and a clearTimeout
  * per request. Entries are kept in deadline order; requests share one timeout counted from arrival, so an

@@ -6,7 +6,7 @@ import type { StreamDone } from '../../engine/stream-types.js';
 import { SgError } from '../../errors/index.js';
 import { decodeBody } from './body.js';
 import type { HttpContext } from './context.js';
-import type { Expiring } from './deadlines.js';
+import { DeadlineEntry } from './deadlines.js';
 import { sendError } from './errors.js';
 import { BINDS_SERIES, bindRouteSeries } from './http-metrics.js';
 import { MAX_TIMER_MS } from './options.js';
@@ -172,7 +172,7 @@ export function runEvent(ctx: HttpContext, reply: FastifyReply, init: EventInit,
  * One graph request in flight: the sink of its event's reply (one object, no closures), the hooks of its
  * stream writer, and an entry of the server's request timeouts.
  */
-class GraphRequest implements ReplySink, StreamReplyHooks, Expiring {
+class GraphRequest extends DeadlineEntry implements ReplySink, StreamReplyHooks {
   private answered = false;
   private clientGone = false;
   /** the first chunk is out: requestTimeoutMs no longer applies */
@@ -180,17 +180,15 @@ class GraphRequest implements ReplySink, StreamReplyHooks, Expiring {
   private slot: ReplySlot | undefined;
   /** the SSE / NDJSON writer, once the reply streams (at once when Accept named the format) */
   protected stream: StreamReply | undefined;
-  deadlineAt = 0;
-  prevExpiring: Expiring | undefined;
-  nextExpiring: Expiring | undefined;
-  listed = false;
 
   constructor(
     protected readonly ctx: HttpContext,
     protected readonly http: FastifyReply,
     protected readonly id: string,
     protected readonly o: RunOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   start(init: EventInit): void {
     const { runtime, options } = this.ctx;

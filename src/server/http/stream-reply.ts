@@ -5,7 +5,7 @@ import type { Event } from '../../engine/event.js';
 import type { ReplySink } from '../../engine/owner.js';
 import type { StreamDone } from '../../engine/stream-types.js';
 import { SgError } from '../../errors/index.js';
-import type { Deadlines, Expiring } from './deadlines.js';
+import { DeadlineEntry, type Deadlines } from './deadlines.js';
 import { MAX_TIMER_MS } from './options.js';
 import { setOwn } from './records.js';
 import { takeOver } from './reply.js';
@@ -125,7 +125,7 @@ export type StreamReplyHooks = {
  * Its graph request tells it when the response closes; its silence timer is an entry of the server's
  * heartbeat list (no timer per stream).
  */
-export class StreamReply implements ReplySink, Expiring {
+export class StreamReply extends DeadlineEntry implements ReplySink {
   private readonly res: ServerResponse;
   private headersOut = false;
   private closed = false;
@@ -138,10 +138,6 @@ export class StreamReply implements ReplySink, Expiring {
   /** `take` of chunks written while the socket was full, released on `drain` (or when the socket closes) */
   private waiting: Array<() => void> = [];
   private drainWatched = false;
-  deadlineAt = 0;
-  prevExpiring: Expiring | undefined;
-  nextExpiring: Expiring | undefined;
-  listed = false;
 
   constructor(
     private readonly http: FastifyReply,
@@ -154,6 +150,7 @@ export class StreamReply implements ReplySink, Expiring {
     /** headers a hook set through fastify (CORS) go out too */
     private readonly hookHeaders: boolean,
   ) {
+    super();
     this.res = http.raw;
     if (explicit) this.armHeartbeat();
   }
