@@ -3,6 +3,8 @@
 //
 //   npm run bench:http:paired                 build, then 8 rounds of 5 s per pair (about 3 minutes)
 //   node bench/http/paired.mjs --rounds=4 --seconds=3 --warmup=5
+//   node bench/http/paired.mjs --cases=decompose  the JSON gap in two: servegraph's fastify configuration, its own work
+//                                                 (cases: json, sse, turns, config, work; decompose = json,config,work)
 //
 // Why: this VM's speed drifts by ±25% between runs of the same code, which swamps a 10% difference measured one
 // side after the other (bench/http/run.mjs). Two servers sharing one core at the same moment see the same
@@ -92,16 +94,37 @@ const median = (xs) => {
   return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
 
-const cases = [
-  ['JSON echo', 'servegraph', 'fastify', undefined],
-  ['SSE, 100-chunk streams', 'servegraph-sse', 'fastify-sse', 'text/event-stream'],
-  ['SSE, one chunk per turn', 'servegraph-sse-turns', 'fastify-sse-turns', 'text/event-stream'],
-];
+const CASES = {
+  json: ['JSON echo', 'servegraph', 'fastify', undefined],
+  sse: ['SSE, 100-chunk streams', 'servegraph-sse', 'fastify-sse', 'text/event-stream'],
+  turns: ['SSE, one chunk per turn', 'servegraph-sse-turns', 'fastify-sse-turns', 'text/event-stream'],
+  // the JSON gap in two: fastify configured as servegraph configures it (server.mjs) against bare fastify, then
+  // servegraph against that (its own work per request)
+  config: [
+    'JSON echo: fastify as servegraph configures it / bare fastify',
+    'fastify-as-servegraph',
+    'fastify',
+    undefined,
+  ],
+  work: [
+    'JSON echo: servegraph / fastify as servegraph configures it',
+    'servegraph',
+    'fastify-as-servegraph',
+    undefined,
+  ],
+};
+const caseNames = opt('cases', 'json,sse,turns').replace('decompose', 'json,config,work').split(',');
+const unknown = caseNames.filter((c) => !Object.hasOwn(CASES, c));
+if (unknown.length > 0) {
+  console.error(`unknown case(s) ${unknown.join(', ')}: the cases are ${Object.keys(CASES).join(', ')}, decompose`);
+  process.exit(2);
+}
+const cases = caseNames.map((c) => CASES[c]);
 console.log(
   `paired http benchmark: both servers at once${pinned ? ' on CPU 0, load on CPU 1' : ''}, autocannon ${CONNECTIONS} connections each, ${rounds} rounds of ${seconds} s after ${warmup} s of warm-up; Node ${process.version}`,
 );
 console.log(
-  '\n| case | servegraph / fastify requests/s (median, min-max) | CPU µs per request, servegraph / fastify (median) | p99 ms, servegraph / fastify (median) |',
+  '\n| case (A / B: servegraph / fastify unless named) | A / B requests/s (median, min-max) | CPU µs per request, A / B (median) | p99 ms, A / B (median) |',
 );
 console.log('|---|---:|---:|---:|');
 for (const [name, sg, base, accept] of cases) {

@@ -1,8 +1,11 @@
 // One side of the HTTP benchmark, in a process of its own so the load generator does not share its event loop:
-//   node bench/http/server.mjs <fastify|servegraph|fastify-sse|servegraph-sse|fastify-sse-turns|servegraph-sse-turns>
+//   node bench/http/server.mjs <fastify|servegraph|fastify-sse|servegraph-sse|fastify-sse-turns|servegraph-sse-turns|
+//                               fastify-as-servegraph>
 // Prints the URL on stdout, then serves until killed. Logging is off on every side.
-import Fastify from 'fastify';
+import { METHODS } from 'node:http';
+import Fastify, { LogController } from 'fastify';
 import { createGraph, MapStep, serve } from '../../dist/index.js';
+import { newUuid } from '../../dist/util/uuid.js';
 
 const kind = process.argv[2];
 const CHUNKS = 100;
@@ -54,6 +57,65 @@ async function bareFastify(sse) {
   return `http://127.0.0.1:${app.server.address().port}`;
 }
 
+/**
+ * Bare fastify configured as servegraph's HTTP layer configures it, answering the JSON echo with the same bytes,
+ * but without servegraph's own work per request (request state, admission, metrics, the event, the engine, the
+ * accounting when the response closes): its options (request ids, URL rewriting, request logging off), every
+ * method on '/*' beside the reserved routes, its body parsers, a global and a route onRequest hook and a
+ * response 'close' listener (all with empty bodies), the reply written directly with X-Request-Id. Between
+ * `fastify` and `servegraph`, it tells the configuration's share of the gap from servegraph's work (paired.mjs
+ * --cases=decompose).
+ */
+async function fastifyAsServegraph() {
+  const app = Fastify({
+    logger: false,
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newUuid(),
+    rewriteUrl: (req) => req.url ?? '/',
+    exposeHeadRoutes: false,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+  });
+  const methods = METHODS.filter((m) => m !== 'CONNECT');
+  const supported = new Set(app.supportedMethods);
+  for (const m of methods) if (!supported.has(m)) app.addHttpMethod(m, { hasBody: m !== 'HEAD' && m !== 'TRACE' });
+  app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
+  app.decorateRequest('servegraphState', null);
+  const noop = (_request, _reply, done) => done();
+  const onClose = () => {};
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.raw.on('close', onClose);
+    done();
+  });
+  app.removeAllContentTypeParsers();
+  const asIs = (_request, body, done) => done(null, body);
+  app.addContentTypeParser(/^application\/json$/, { parseAs: 'string' }, asIs);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, asIs);
+  for (const url of ['/healthz', '/readyz', '/metrics', '/endpoints', '/endpoints/:name/stats', '/dashboard']) {
+    app.route({ method: methods, url, onRequest: noop, handler: (_request, reply) => reply.send({}) });
+  }
+  app.route({
+    method: methods,
+    url: '/*',
+    onRequest: noop,
+    handler: (request, reply) => {
+      const json = JSON.stringify(JSON.parse(request.body));
+      reply.hijack();
+      reply.raw.writeHead(200, [
+        'content-type',
+        'application/json; charset=utf-8',
+        'content-length',
+        String(Buffer.byteLength(json)),
+        'x-request-id',
+        request.id,
+      ]);
+      reply.raw.end(json);
+    },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${app.server.address().port}`;
+}
+
 async function servegraph(sse) {
   const graph = createGraph({ name: sse ? 'bench-sse' : 'bench-echo' });
   if (!sse) graph.to(new MapStep({ name: 'echo', handler: (body) => body })).respond();
@@ -79,6 +141,7 @@ const SIDES = {
   fastify: () => bareFastify(false),
   'fastify-sse': () => bareFastify(true),
   'fastify-sse-turns': () => bareFastify('turns'),
+  'fastify-as-servegraph': fastifyAsServegraph,
   servegraph: () => servegraph(false),
   'servegraph-sse': () => servegraph(true),
   'servegraph-sse-turns': () => servegraph('turns'),
