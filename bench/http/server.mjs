@@ -64,13 +64,13 @@ async function bareFastify(sse) {
  * method on '/*' beside the reserved routes, its body parsers, a global and a route onRequest hook and a
  * response 'close' listener (all with empty bodies), the reply written directly with X-Request-Id. Between
  * `fastify` and `servegraph`, it tells the configuration's share of the gap from servegraph's work (paired.mjs
- * --cases=decompose).
+ * --cases=decompose). A copy by hand of what `buildFastify` (src/server/http/serve.ts) sets up: change both together.
  */
 async function fastifyAsServegraph() {
   const app = Fastify({
     logger: false,
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => newUuid(),
+    genReqId: newUuid,
     rewriteUrl: (req) => req.url ?? '/',
     exposeHeadRoutes: false,
     return503OnClosing: false,

@@ -165,6 +165,7 @@ class ServedGraph implements HttpServer {
   }
 }
 
+// bench/http/server.mjs (side fastify-as-servegraph) copies this set-up to measure it alone: change both together
 async function buildFastify(ctx: HttpContext, logger: Logger): Promise<FastifyInstance> {
   const fastify = Fastify({
     // typed as fastify's base logger so the instance is the plain FastifyInstance users expect
