@@ -61,8 +61,8 @@ async function bareFastify(sse) {
  * Bare fastify configured as servegraph's HTTP layer configures it, answering the JSON echo with the same bytes,
  * but without servegraph's own work per request (request state, admission, metrics, the event, the engine, the
  * accounting when the response closes): its options (request ids, URL rewriting, request logging off), every
- * method on '/*' beside the reserved routes, its body parsers, a global and a route onRequest hook and a
- * response 'close' listener (all with empty bodies), the reply written directly with X-Request-Id. Between
+ * method on '/*' beside the reserved routes, its body parsers, one onRequest hook per route adding a response
+ * 'close' listener (both with empty bodies), the reply written directly with X-Request-Id. Between
  * `fastify` and `servegraph`, it tells the configuration's share of the gap from servegraph's work (paired.mjs
  * --cases=decompose). A copy by hand of what `buildFastify` (src/server/http/serve.ts) sets up: change both together.
  */
@@ -81,23 +81,23 @@ async function fastifyAsServegraph() {
   for (const m of methods) if (!supported.has(m)) app.addHttpMethod(m, { hasBody: m !== 'HEAD' && m !== 'TRACE' });
   app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
   app.decorateRequest('servegraphState', null);
-  const noop = (_request, _reply, done) => done();
   const onClose = () => {};
-  app.addHook('onRequest', (_request, reply, done) => {
+  // each route's one onRequest hook, where servegraph enters the request (lifecycle.ts): the close listener
+  const enter = (_request, reply, done) => {
     reply.raw.on('close', onClose);
     done();
-  });
+  };
   app.removeAllContentTypeParsers();
   const asIs = (_request, body, done) => done(null, body);
   app.addContentTypeParser(/^application\/json$/, { parseAs: 'string' }, asIs);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, asIs);
   for (const url of ['/healthz', '/readyz', '/metrics', '/endpoints', '/endpoints/:name/stats', '/dashboard']) {
-    app.route({ method: methods, url, onRequest: noop, handler: (_request, reply) => reply.send({}) });
+    app.route({ method: methods, url, onRequest: enter, handler: (_request, reply) => reply.send({}) });
   }
   app.route({
     method: methods,
     url: '/*',
-    onRequest: noop,
+    onRequest: enter,
     handler: (request, reply) => {
       const json = JSON.stringify(JSON.parse(request.body));
       reply.hijack();

@@ -49,6 +49,8 @@ export function installAuth(fastify: FastifyInstance, ctx: HttpContext): void {
   const token = ctx.options.authToken;
   if (token === undefined) return;
   fastify.addHook('onRequest', (request, reply, done) => {
+    // it may answer before the route's own hooks: the request enters here (lifecycle.ts)
+    ctx.enter(request, reply);
     const path = request.url.split('?', 1)[0] ?? '/';
     if (OPEN.has(path)) return done();
     if (request.method === 'OPTIONS' && ctx.options.cors !== false) return done();

@@ -1,8 +1,10 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpSeries } from '../../monitoring/metrics/http-series.js';
 import type { Monitor } from '../../monitoring/monitor.js';
 import type { GraphRuntime } from '../runtime.js';
 import { Deadlines } from './deadlines.js';
 import type { ResolvedServeOptions } from './options.js';
+import type { RequestState } from './request-state.js';
 
 /** What `/readyz` reports (http.md, "Health and readiness"). */
 export type Phase = 'loading' | 'ready' | 'failed' | 'draining';
@@ -18,6 +20,13 @@ export class HttpContext {
   readonly deadlines = new Deadlines();
   /** the silence timers of open streams (heartbeatMs) */
   readonly heartbeats = new Deadlines();
+  /**
+   * A request's entry, once, by the first hook of ours that sees it (lifecycle.ts): its state, its response
+   * tracked until it closes. Set when the lifecycle is installed.
+   */
+  enter: (request: FastifyRequest, reply: FastifyReply) => RequestState = () => {
+    throw new Error('servegraph: the HTTP lifecycle is not installed');
+  };
 
   constructor(
     readonly runtime: GraphRuntime,

@@ -8,10 +8,10 @@ import { decodeBody } from './body.js';
 import type { HttpContext } from './context.js';
 import { DeadlineEntry } from './deadlines.js';
 import { sendError } from './errors.js';
-import { BINDS_SERIES, bindRouteSeries } from './http-metrics.js';
+import { bindRouteSeries } from './http-metrics.js';
 import { MAX_TIMER_MS } from './options.js';
 import { sendReply } from './reply.js';
-import { stateOf } from './request-state.js';
+import { ENTERS, stateOf } from './request-state.js';
 import { eventInitOf } from './request-to-event.js';
 import {
   NDJSON_ENCODER,
@@ -40,7 +40,7 @@ export function installGraphRoute(fastify: FastifyInstance, ctx: HttpContext, me
 
 /**
  * The route hook that admits a graph request at arrival, before its body is read (503, 429 otherwise); it also
- * binds the request to `route`'s metric series (http-metrics.ts).
+ * enters the request (lifecycle.ts) and binds it to `route`'s metric series (http-metrics.ts).
  */
 export function admission(
   ctx: HttpContext,
@@ -48,6 +48,8 @@ export function admission(
 ): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
   const series = ctx.httpSeries?.route(route);
   const hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    // the route's only onRequest hook: it enters the request too (lifecycle.ts)
+    ctx.enter(request, reply);
     if (series !== undefined) bindRouteSeries(request, series);
     try {
       admit(ctx, reply);
@@ -57,7 +59,7 @@ export function admission(
     }
     done();
   };
-  return Object.assign(hook, { [BINDS_SERIES]: true });
+  return Object.assign(hook, { [ENTERS]: true });
 }
 
 /** Count the request in flight until its response ends, or refuse it at once (503, 429). */

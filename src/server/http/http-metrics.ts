@@ -1,18 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { type HttpRouteSeries, OTHER_ROUTE } from '../../monitoring/metrics/http-series.js';
 import type { HttpContext } from './context.js';
 import { stateOf } from './request-state.js';
 
 /**
  * The HTTP series of monitoring.md section 9 (`route` = the route pattern, `other` without one). A request is
- * bound to its route's series by a hook of that route, which knows its pattern (fastify's `routeOptions` would
- * build an object per request to tell it): admission() for the graph's routes, a first onRequest hook added to
+ * bound to its route's series by the route's entry hook, which knows its pattern (fastify's `routeOptions` would
+ * build an object per request to tell it): admission() for the graph's routes, the entry lifecycle.ts adds to
  * every other route. A request answered before its route's hooks run (a 401) is bound when it closes.
  */
-
-/** Marks an onRequest hook that binds the request's series itself (bindSeries), so onRoute adds none. */
-export const BINDS_SERIES = Symbol('servegraph.bindsSeries');
 
 /** Count the request in flight on `route` from now (once). */
 export function bindSeries(ctx: HttpContext, request: FastifyRequest, route: string): void {
@@ -31,9 +28,10 @@ export function bindRouteSeries(request: FastifyRequest, route: HttpRouteSeries)
 /** Count the request on `route` instead of the route it matched (a route that calls the 404 handler). */
 export function rebindSeries(ctx: HttpContext, request: FastifyRequest, route: string): void {
   const state = stateOf(request);
-  if (state.series === undefined) return;
-  state.series.moved();
-  state.series = undefined;
+  if (state.series !== undefined) {
+    state.series.moved();
+    state.series = undefined;
+  }
   bindSeries(ctx, request, route);
 }
 
@@ -47,20 +45,4 @@ export function endSeries(ctx: HttpContext, request: FastifyRequest, status: num
 
 function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? OTHER_ROUTE;
-}
-
-/** Every route registered from now on binds its requests' series in its first onRequest hook. */
-export function installRouteSeries(fastify: FastifyInstance, ctx: HttpContext): void {
-  if (ctx.httpSeries === undefined) return;
-  fastify.addHook('onRoute', (route) => {
-    const own = route.onRequest;
-    const hooks = own === undefined ? [] : Array.isArray(own) ? own : [own];
-    if (hooks.some((h) => (h as { [BINDS_SERIES]?: boolean })[BINDS_SERIES] === true)) return;
-    const series = ctx.httpSeries!.route(route.url);
-    const bind = (request: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
-      bindRouteSeries(request, series);
-      done();
-    };
-    route.onRequest = [bind as onRequestHookHandler, ...(hooks as onRequestHookHandler[])];
-  });
 }

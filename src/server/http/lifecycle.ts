@@ -1,42 +1,47 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { SgError } from '../../errors/index.js';
 import { OTHER_ROUTE } from '../../monitoring/metrics/http-series.js';
 import type { HttpContext } from './context.js';
 import { sendError, toHttpError } from './errors.js';
-import { bindSeries, endSeries, installRouteSeries, rebindSeries } from './http-metrics.js';
+import { bindRouteSeries, endSeries, rebindSeries } from './http-metrics.js';
 import { isOpenAIPath } from './openai/front.js';
-import { declareRequestState, type RequestState, stateOf } from './request-state.js';
+import { declareRequestState, ENTERS, type RequestState, stateOf } from './request-state.js';
 
 /** the request of a response, for the one 'close' listener all responses share */
 const REQUEST = Symbol('servegraph.request');
 type TrackedResponse = ServerResponse & { [REQUEST]?: FastifyRequest };
 
 /**
- * What every request goes through, whatever its route: the X-Request-Id echo, our own body reading
- * (bytes in; the graph route decodes them), error responses in the error body, the HTTP metrics and one
- * access line.
+ * What every request goes through, whatever its route: its entry (the response tracked, the metric series
+ * bound), the X-Request-Id echo, our own body reading (bytes in; the graph route decodes them), error responses
+ * in the error body, the HTTP metrics and one access line.
  */
 export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): void {
   const { bodyLimit, retryAfterSeconds } = ctx.options;
 
   declareRequestState(fastify);
-  installRouteSeries(fastify, ctx);
   const track = requestTracker(ctx);
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const state = track(request, reply);
-    if (ctx.reserved.openai && isOpenAIPath(request.url.split('?', 1)[0] ?? '')) state.openai = true;
+  const openaiOn = ctx.reserved.openai;
+  ctx.enter = (request, reply) => {
+    const state = stateOf(request);
+    if (state.tracked) return state;
+    track(request, reply, state);
+    if (openaiOn && isOpenAIPath(request.url.split('?', 1)[0] ?? '')) state.openai = true;
     // fastify answers 415 to a Content-Type it cannot parse; http.md wants such bodies as bytes, so it is
     // shown none (the event's headers and contentType come from the request as sent)
     if (request.raw.headers['content-type'] !== undefined && !state.media.valid) {
       delete request.raw.headers['content-type'];
     }
-    done();
-  });
+    return state;
+  };
+  installRouteEntry(fastify, ctx);
   // the X-Request-Id echo of every response fastify sends; the graph's replies and streams, written to the
-  // socket directly, carry it themselves (reply.ts, stream-reply.ts)
+  // socket directly, carry it themselves (reply.ts, stream-reply.ts). A response sent before the route's own
+  // hooks ran (a 404, a global hook's answer) is tracked here.
   fastify.addHook('onSend', (request, reply, payload, done) => {
+    ctx.enter(request, reply);
     reply.header('x-request-id', request.id);
     done(null, payload);
   });
@@ -50,17 +55,45 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
   fastify.addContentTypeParser(/^application\/json$/, { parseAs: 'string', bodyLimit }, asIs);
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, asIs);
 
-  fastify.setErrorHandler((error, _request, reply) => {
+  fastify.setErrorHandler((error, request, reply) => {
+    // a request that matched no route is read before any hook of ours could hide a Content-Type fastify
+    // cannot parse (the entry above): still a 404, as for any other body
+    if (request.is404 && (error as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      notFound(ctx, request, reply);
+      return;
+    }
     sendError(reply, toHttpError(error, bodyLimit), retryAfterSeconds);
   });
-  fastify.setNotFoundHandler((request, reply) => {
-    // no route, or a route that found nothing to answer (CORS's OPTIONS route without preflight): 'other'
-    rebindSeries(ctx, request, OTHER_ROUTE);
-    sendError(
-      reply,
-      new SgError('SG_ERR_NOT_FOUND', `no route for ${request.method} ${request.url}`),
-      retryAfterSeconds,
-    );
+  fastify.setNotFoundHandler((request, reply) => notFound(ctx, request, reply));
+}
+
+function notFound(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply): void {
+  // no route, or a route that found nothing to answer (CORS's OPTIONS route without preflight): 'other'
+  rebindSeries(ctx, request, OTHER_ROUTE);
+  sendError(
+    reply,
+    new SgError('SG_ERR_NOT_FOUND', `no route for ${request.method} ${request.url}`),
+    ctx.options.retryAfterSeconds,
+  );
+}
+
+/**
+ * Every route registered from now on enters its requests in its first onRequest hook (one hook, not a global
+ * one beside the route's: fastify runs each hook through its hook runner). A route whose first hook enters
+ * the request itself (admission(), marked ENTERS) gets none.
+ */
+function installRouteEntry(fastify: FastifyInstance, ctx: HttpContext): void {
+  fastify.addHook('onRoute', (route) => {
+    const own = route.onRequest;
+    const hooks = (own === undefined ? [] : Array.isArray(own) ? own : [own]) as onRequestHookHandler[];
+    if ((hooks[0] as { [ENTERS]?: boolean } | undefined)?.[ENTERS] === true) return;
+    const series = ctx.httpSeries?.route(route.url);
+    const enter = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+      ctx.enter(request, reply);
+      if (series !== undefined) bindRouteSeries(request, series);
+      done();
+    };
+    route.onRequest = [enter as onRequestHookHandler, ...hooks];
   });
 }
 
@@ -68,7 +101,7 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
  * What every response gets, once: one 'close' listener (shared by all responses) for what ends with the
  * response (the runtime's in-flight count, the graph request, metrics, the access line).
  */
-function requestTracker(ctx: HttpContext): (request: FastifyRequest, reply: FastifyReply) => RequestState {
+function requestTracker(ctx: HttpContext): (request: FastifyRequest, reply: FastifyReply, state: RequestState) => void {
   const metricsOn = ctx.httpSeries !== undefined;
   // a silent logger writes nothing: the access line is not even built
   const logAccessOn = ctx.runtime.logger.isLevelEnabled('info');
@@ -94,14 +127,11 @@ function requestTracker(ctx: HttpContext): (request: FastifyRequest, reply: Fast
     }
   }
 
-  return (request, reply) => {
-    const state = stateOf(request);
-    // a routed request is bound to its route's series by the route's first hook (http-metrics.ts)
-    if (metricsOn && request.is404) bindSeries(ctx, request, OTHER_ROUTE);
+  return (request, reply, state) => {
+    state.tracked = true;
     const res = reply.raw as TrackedResponse;
     res[REQUEST] = request;
     res.on('close', onResponseClose);
-    return state;
   };
 }
 
@@ -112,7 +142,8 @@ export function frameworkErrorHandler(
   const track = requestTracker(ctx);
   const { retryAfterSeconds } = ctx.options;
   return (error, request, reply) => {
-    track(request, reply);
+    const state = stateOf(request);
+    if (!state.tracked) track(request, reply, state);
     sendError(
       reply,
       new SgError('SG_ERR_BAD_REQUEST', `malformed request URL: ${error.message}`, { cause: error }),

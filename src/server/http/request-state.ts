@@ -21,7 +21,12 @@ export type RequestState = {
   graph: { responseClosed(): void } | undefined;
   /** its HTTP metric series (monitoring.md section 9), when metrics are on */
   series: HttpRequestSeries | undefined;
+  /** its response's close is listened to (lifecycle.ts): set once, by the first hook that sees the request */
+  tracked: boolean;
 };
+
+/** Marks a route's first onRequest hook that enters the request itself (HttpContext.enter), so onRoute adds none. */
+export const ENTERS = Symbol('servegraph.enters');
 
 const FIELD = 'servegraphState';
 type WithState = FastifyRequest & { [FIELD]: RequestState | null };
@@ -57,6 +62,7 @@ export function stateOf(request: FastifyRequest): RequestState {
       admitted: false,
       graph: undefined,
       series: undefined,
+      tracked: false,
     };
     r[FIELD] = state;
   }
