@@ -9,6 +9,17 @@ let ids = '';
 let next = IDS;
 
 function refill(): void {
+  fill();
+  ids = text.toString('latin1');
+  next = 0;
+}
+
+/**
+ * The text of IDS new ids. Apart from refill so that the loop, which V8 compiles on the stack while it runs,
+ * ends its function: compiled with what follows, it was thrown away at every refill for want of type feedback
+ * on the string conversion (--trace-deopt, once per 1024 requests).
+ */
+function fill(): void {
   randomFillSync(bytes);
   let at = 0;
   for (let k = 0; k < IDS; k++) {
@@ -22,8 +33,6 @@ function refill(): void {
       text[at++] = HEX[byte & 0x0f]!;
     }
   }
-  ids = text.toString('latin1');
-  next = 0;
 }
 
 /**
