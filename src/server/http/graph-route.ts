@@ -11,7 +11,7 @@ import { sendError } from './errors.js';
 import { bindRouteSeries } from './http-metrics.js';
 import { MAX_TIMER_MS } from './options.js';
 import { sendReply } from './reply.js';
-import { ENTERS, stateOf } from './request-state.js';
+import { ENTERS, type RequestState, stateOf } from './request-state.js';
 import { eventInitOf } from './request-to-event.js';
 import {
   NDJSON_ENCODER,
@@ -49,10 +49,10 @@ export function admission(
   const series = ctx.httpSeries?.route(route);
   const hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     // the route's only onRequest hook: it enters the request too (lifecycle.ts)
-    ctx.enter(request, reply);
+    const state = ctx.enter(request, reply);
     if (series !== undefined) bindRouteSeries(request, series);
     try {
-      admit(ctx, reply);
+      admit(ctx, state);
     } catch (err) {
       done(err as Error);
       return;
@@ -63,7 +63,7 @@ export function admission(
 }
 
 /** Count the request in flight until its response ends, or refuse it at once (503, 429). */
-export function admit(ctx: HttpContext, reply: FastifyReply): void {
+export function admit(ctx: HttpContext, state: RequestState): void {
   const { runtime } = ctx;
   const phase = ctx.phase;
   if (phase === 'draining') throw new SgError('SG_ERR_SERVER_CLOSED', 'the server is shutting down: no new requests');
@@ -75,7 +75,7 @@ export function admit(ctx: HttpContext, reply: FastifyReply): void {
   }
   runtime.admit();
   // a response always closes, after it finishes or when the client cuts it: the request leaves then (lifecycle.ts)
-  stateOf(reply.request).admitted = true;
+  state.admitted = true;
 }
 
 /** The ways a graph request is answered, made once per server: no options object per request. */
@@ -143,11 +143,11 @@ function handleGraphRequest(ctx: HttpContext, answers: Answers, request: Fastify
   }
   // the Accept table (http.md, "The streamed reply"); a graph without a responder answers 202 whatever it says
   if (!runtime.hasResponder) {
-    runEvent(ctx, reply, init, answers.noResponder);
+    runEvent(ctx, reply, state, init, answers.noResponder);
     return;
   }
   const { format, explicit } = negotiate(request.headers.accept, options.streamFormat);
-  runEvent(ctx, reply, init, format === 'json' ? answers.json : answers.stream[format][explicit ? 1 : 0]);
+  runEvent(ctx, reply, state, init, format === 'json' ? answers.json : answers.stream[format][explicit ? 1 : 0]);
 }
 
 /** How one request's event is answered: its plain reply, and the stream writer when the reply may stream. */
@@ -162,12 +162,18 @@ export type RunOptions = {
  * Submit the request's event and answer it: the plain reply or error, or a stream; a client that goes away
  * cancels the event's work, and `requestTimeoutMs` bounds the time to the reply (to the first chunk of a stream).
  */
-export function runEvent(ctx: HttpContext, reply: FastifyReply, init: EventInit, o: RunOptions): void {
+export function runEvent(
+  ctx: HttpContext,
+  reply: FastifyReply,
+  state: RequestState,
+  init: EventInit,
+  o: RunOptions,
+): void {
   const request =
     o.stream === undefined
       ? new GraphRequest(ctx, reply, init.id, o)
       : new StreamedGraphRequest(ctx, reply, init.id, o);
-  request.start(init);
+  request.start(state, init);
 }
 
 /**
@@ -192,9 +198,8 @@ class GraphRequest extends DeadlineEntry implements ReplySink, StreamReplyHooks 
     super();
   }
 
-  start(init: EventInit): void {
+  start(state: RequestState, init: EventInit): void {
     const { runtime, options } = this.ctx;
-    const state = stateOf(this.http.request);
     // told when the response closes (lifecycle.ts): a disconnect cancels the event, a stream stops writing
     state.graph = this;
     try {

@@ -150,7 +150,7 @@ function handleCompletion(
   const init = eventInitOf(request.raw, path, request.id, eventBody, 'application/json', state.arrivedAt);
   init.method = 'POST';
   const head: CompletionHead = { id: `chatcmpl-${init.id}`, created: Math.floor(state.arrivedAt / 1000), model };
-  runEvent(ctx, reply, init, {
+  runEvent(ctx, reply, state, init, {
     hasResponder: true,
     sendBody: (_reply, r) => sendJson(reply, completionObject(head, replyText(atPath(r, answerPath)))),
     stream: mode.stream
