@@ -55,13 +55,9 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
   fastify.addContentTypeParser(/^application\/json$/, { parseAs: 'string', bodyLimit }, asIs);
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, asIs);
 
-  fastify.setErrorHandler((error, request, reply) => {
-    // a request that matched no route is read before any hook of ours could hide a Content-Type fastify
-    // cannot parse (the entry above): still a 404, as for any other body
-    if (request.is404 && (error as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      notFound(ctx, request, reply);
-      return;
-    }
+  // every method and path has a route (the graph's `/*`), so no request reaches fastify's body parsing without
+  // its route's entry having hidden a Content-Type fastify cannot parse
+  fastify.setErrorHandler((error, _request, reply) => {
     sendError(reply, toHttpError(error, bodyLimit), retryAfterSeconds);
   });
   fastify.setNotFoundHandler((request, reply) => notFound(ctx, request, reply));
