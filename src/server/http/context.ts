@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SgError } from '../../errors/index.js';
 import type { HttpSeries } from '../../monitoring/metrics/http-series.js';
 import type { Monitor } from '../../monitoring/monitor.js';
 import type { GraphRuntime } from '../runtime.js';
@@ -25,7 +26,7 @@ export class HttpContext {
    * tracked until it closes. Set when the lifecycle is installed.
    */
   enter: (request: FastifyRequest, reply: FastifyReply) => RequestState = () => {
-    throw new Error('servegraph: the HTTP lifecycle is not installed');
+    throw new SgError('SG_ERR_INTERNAL', 'servegraph: a request arrived before the HTTP lifecycle was installed');
   };
 
   constructor(
