@@ -135,11 +135,10 @@ function requestTracker(ctx: HttpContext): (request: FastifyRequest, reply: Fast
 export function frameworkErrorHandler(
   ctx: HttpContext,
 ): (error: Error, request: FastifyRequest, reply: FastifyReply) => void {
-  const track = requestTracker(ctx);
   const { retryAfterSeconds } = ctx.options;
   return (error, request, reply) => {
-    const state = stateOf(request);
-    if (!state.tracked) track(request, reply, state);
+    // installed with fastify, before the lifecycle sets ctx.enter: read when the request comes
+    ctx.enter(request, reply);
     sendError(
       reply,
       new SgError('SG_ERR_BAD_REQUEST', `malformed request URL: ${error.message}`, { cause: error }),
