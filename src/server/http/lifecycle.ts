@@ -60,17 +60,15 @@ export function installLifecycle(fastify: FastifyInstance, ctx: HttpContext): vo
   fastify.setErrorHandler((error, _request, reply) => {
     sendError(reply, toHttpError(error, bodyLimit), retryAfterSeconds);
   });
-  fastify.setNotFoundHandler((request, reply) => notFound(ctx, request, reply));
-}
-
-function notFound(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply): void {
-  // no route, or a route that found nothing to answer (CORS's OPTIONS route without preflight): 'other'
-  rebindSeries(ctx, request, OTHER_ROUTE);
-  sendError(
-    reply,
-    new SgError('SG_ERR_NOT_FOUND', `no route for ${request.method} ${request.url}`),
-    ctx.options.retryAfterSeconds,
-  );
+  fastify.setNotFoundHandler((request, reply) => {
+    // no route, or a route that found nothing to answer (CORS's OPTIONS route without preflight): 'other'
+    rebindSeries(ctx, request, OTHER_ROUTE);
+    sendError(
+      reply,
+      new SgError('SG_ERR_NOT_FOUND', `no route for ${request.method} ${request.url}`),
+      retryAfterSeconds,
+    );
+  });
 }
 
 /**
