@@ -56,11 +56,14 @@ describePg('PostgresStore: backends terminated while open (simulated outage)', (
     try {
       await db.sql('SELECT uid FROM sg_endpoints FOR UPDATE');
       const write = s.writeCalls({ rows: [row(uid, T0 + 1)], rollups: [], instance: INSTANCE, now: T0 });
+      // its outcome is taken at once: the rejection may come before the terminate() below returns, and a
+      // rejection with no handler yet is reported as unhandled
+      const failure = unavailable(write);
       const waiting = () =>
         db.num("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [APP]);
       for (let i = 0; i < 100 && (await waiting()) === 0; i++) await sleep(50);
       expect(await terminate()).toBeGreaterThan(0);
-      const err = await unavailable(write);
+      const err = await failure;
       expect(err.message).toContain(s.displayUrl);
       expect(err.message).toMatch(/terminating connection due to administrator command|Connection terminated/);
     } finally {
