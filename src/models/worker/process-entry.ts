@@ -13,9 +13,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (!process.connected) process.exit(0);
   });
 }
+// a message the parent can no longer take (it closed the channel while this one was on its way: a pool closed
+// during a load) fails in this callback instead of as an unhandled 'error' event that crashes this process with a
+// stack trace; the 'disconnect' above ends the process
+const dropIfGone = (err: Error | null): void => {
+  if (err !== null && process.connected) throw err;
+};
 runHost({
   send: (msg: WorkerToMain) => {
-    send(msg);
+    send(msg, undefined, undefined, dropIfGone);
   },
   onMessage: (fn: (msg: MainToWorker) => void) => process.on('message', fn as (m: unknown) => void),
 });
