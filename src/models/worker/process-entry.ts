@@ -17,7 +17,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // during a load) fails in this callback instead of as an unhandled 'error' event that crashes this process with a
 // stack trace; the 'disconnect' above ends the process
 const dropIfGone = (err: Error | null): void => {
-  if (err !== null && process.connected) throw err;
+  // EPIPE: the parent's end is closed, though this side may not have seen the disconnect yet
+  if (err !== null && process.connected && (err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
 };
 runHost({
   send: (msg: WorkerToMain) => {
