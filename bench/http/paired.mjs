@@ -1,10 +1,11 @@
 // The HTTP benchmark in pairs: servegraph and bare fastify served at the same time, both pinned to CPU 0, each
 // loaded by its own autocannon (50 connections) from this process on CPU 1.
 //
-//   npm run bench:http:paired                 build, then 8 rounds of 5 s per pair (about 3 minutes)
+//   npm run bench:http:paired                 build, then 8 rounds of 5 s per pair (about 4 minutes)
 //   node bench/http/paired.mjs --rounds=4 --seconds=3 --warmup=5
 //   node bench/http/paired.mjs --cases=decompose  the JSON gap in two: servegraph's fastify configuration, its own work
-//                                                 (cases: json, sse, turns, config, work; decompose = json,config,work)
+//                                                 (cases: json, immediate, coalesce, sse, turns, config, work;
+//                                                 decompose = json,config,work; the default json,immediate,sse,turns)
 //
 // Why: this VM's speed drifts by ±25% between runs of the same code, which swamps a 10% difference measured one
 // side after the other (bench/http/run.mjs). Two servers sharing one core at the same moment see the same
@@ -96,6 +97,14 @@ const median = (xs) => {
 
 const CASES = {
   json: ['JSON echo', 'servegraph', 'fastify', undefined],
+  // the same with each reply written as soon as it is decided, not with the others of its turn (docs/http.md)
+  immediate: ['JSON echo, coalesceRepliesMs: 0', 'servegraph-immediate', 'fastify', undefined],
+  coalesce: [
+    'JSON echo: servegraph / servegraph with coalesceRepliesMs: 0',
+    'servegraph',
+    'servegraph-immediate',
+    undefined,
+  ],
   sse: ['SSE, 100-chunk streams', 'servegraph-sse', 'fastify-sse', 'text/event-stream'],
   turns: ['SSE, one chunk per turn', 'servegraph-sse-turns', 'fastify-sse-turns', 'text/event-stream'],
   // the JSON gap in two: fastify configured as servegraph configures it (server.mjs) against bare fastify, then
@@ -113,7 +122,7 @@ const CASES = {
     undefined,
   ],
 };
-const caseNames = opt('cases', 'json,sse,turns').replace('decompose', 'json,config,work').split(',');
+const caseNames = opt('cases', 'json,immediate,sse,turns').replace('decompose', 'json,config,work').split(',');
 const unknown = caseNames.filter((c) => !Object.hasOwn(CASES, c));
 if (unknown.length > 0) {
   console.error(`unknown case(s) ${unknown.join(', ')}: the cases are ${Object.keys(CASES).join(', ')}, decompose`);

@@ -1,6 +1,7 @@
 // One side of the HTTP benchmark, in a process of its own so the load generator does not share its event loop:
-//   node bench/http/server.mjs <fastify|servegraph|fastify-sse|servegraph-sse|fastify-sse-turns|servegraph-sse-turns|
-//                               fastify-as-servegraph>
+//   node bench/http/server.mjs <fastify|servegraph|servegraph-immediate|fastify-sse|servegraph-sse|fastify-sse-turns|
+//                               servegraph-sse-turns|fastify-as-servegraph>
+// (servegraph-immediate: coalesceRepliesMs 0, each reply written as soon as it is decided)
 // Prints the URL on stdout, then serves until killed. Logging is off on every side.
 import { METHODS } from 'node:http';
 import Fastify, { LogController } from 'fastify';
@@ -116,7 +117,7 @@ async function fastifyAsServegraph() {
   return `http://127.0.0.1:${app.server.address().port}`;
 }
 
-async function servegraph(sse) {
+async function servegraph(sse, options = {}) {
   const graph = createGraph({ name: sse ? 'bench-sse' : 'bench-echo' });
   if (!sse) graph.to(new MapStep({ name: 'echo', handler: (body) => body })).respond();
   else if (sse === 'turns') {
@@ -133,7 +134,7 @@ async function servegraph(sse) {
       )
       .respond();
   }
-  const app = await serve(graph, { port: 0, logger: false, maxConcurrency: 0, openai: false });
+  const app = await serve(graph, { port: 0, logger: false, maxConcurrency: 0, openai: false, ...options });
   return app.url;
 }
 
@@ -143,6 +144,7 @@ const SIDES = {
   'fastify-sse-turns': () => bareFastify('turns'),
   'fastify-as-servegraph': fastifyAsServegraph,
   servegraph: () => servegraph(false),
+  'servegraph-immediate': () => servegraph(false, { coalesceRepliesMs: 0 }),
   'servegraph-sse': () => servegraph(true),
   'servegraph-sse-turns': () => servegraph('turns'),
 };

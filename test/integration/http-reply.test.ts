@@ -158,6 +158,33 @@ describe('the non-streamed reply', () => {
     expect(errorOf(res).code).toBe('SG_ERR_INTERNAL');
   });
 
+  test.each([1, 0])(
+    'replies decided in the same turn are written together (coalesceRepliesMs %i), each to its own request',
+    async (coalesceRepliesMs) => {
+      // every event waits at the gate and all are released in one turn: their replies are decided together
+      const { graph, state, release } = holdingGraph();
+      const app = await start(graph, { coalesceRepliesMs });
+      const n = 40;
+      const replies = Array.from({ length: n }, (_, i) =>
+        send(app.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': `req-${i}` },
+          body: JSON.stringify({ i }),
+        }),
+      );
+      await until(() => state.entered === n);
+      release();
+      const got = await Promise.all(replies);
+      for (const [i, res] of got.entries()) {
+        expect(res.status).toBe(200);
+        expect(res.headers['x-request-id']).toBe(`req-${i}`);
+        expect(res.json()).toEqual({ i });
+      }
+      // and the server goes on answering, one request at a time
+      expect((await postJson(app.url, { after: true })).json()).toEqual({ after: true });
+    },
+  );
+
   test('every method and any path goes to the graph, except the reserved routes', async () => {
     const graph = createGraph();
     graph

@@ -84,6 +84,8 @@ describe('options', () => {
     ['maxConcurrency', { maxConcurrency: 1.5 }],
     ['retryAfterSeconds', { retryAfterSeconds: 0 }],
     ['graceMs', { graceMs: Number.NaN }],
+    ['coalesceRepliesMs', { coalesceRepliesMs: -1 }],
+    ['coalesceRepliesMs', { coalesceRepliesMs: 5000 }],
     ['waitUntilReady', { waitUntilReady: 'yes' }],
     ['handleSignals', { handleSignals: 1 }],
     ['logger', { logger: 'info' }],

@@ -10,7 +10,8 @@ import { DeadlineEntry } from './deadlines.js';
 import { sendError } from './errors.js';
 import { bindRouteSeries } from './http-metrics.js';
 import { MAX_TIMER_MS } from './options.js';
-import { sendReply } from './reply.js';
+import { type ReplyWriting, sendReply } from './reply.js';
+import { ReplyCoalescer } from './reply-coalescer.js';
 import { ENTERS, type RequestState, stateOf } from './request-state.js';
 import { eventInitOf } from './request-to-event.js';
 import {
@@ -87,10 +88,14 @@ type Answers = {
 };
 
 function answersOf(ctx: HttpContext): Answers {
-  const { retryAfterSeconds } = ctx.options;
-  // CORS sets its headers through fastify, which the graph's replies do not send through
-  const hookHeaders = ctx.options.cors !== false;
-  const send200 = (reply: FastifyReply, body: unknown) => sendReply(reply, body, 200, retryAfterSeconds, hookHeaders);
+  const { retryAfterSeconds, coalesceRepliesMs } = ctx.options;
+  const writing: ReplyWriting = {
+    retryAfterSeconds,
+    // CORS sets its headers through fastify, which the graph's replies do not send through
+    hookHeaders: ctx.options.cors !== false,
+    ends: new ReplyCoalescer(coalesceRepliesMs),
+  };
+  const send200 = (reply: FastifyReply, body: unknown) => sendReply(reply, body, 200, writing);
   const streamed = (encoder: StreamEncoder, explicit: boolean): RunOptions => ({
     hasResponder: true,
     sendBody: send200,
@@ -99,7 +104,7 @@ function answersOf(ctx: HttpContext): Answers {
   return {
     noResponder: {
       hasResponder: false,
-      sendBody: (reply, body) => sendReply(reply, body, 202, retryAfterSeconds, hookHeaders),
+      sendBody: (reply, body) => sendReply(reply, body, 202, writing),
       stream: undefined,
     },
     json: { hasResponder: true, sendBody: send200, stream: undefined },

@@ -36,6 +36,11 @@ export type ServeOptions = {
   retryAfterSeconds?: number;
   /** how long graceful shutdown lets requests in flight finish (default 10000) */
   graceMs?: number;
+  /**
+   * plain replies decided in one event-loop turn are written together at its end, none held longer than
+   * this after the first (default 1); 0: each written at once
+   */
+  coalesceRepliesMs?: number;
   /** the OpenAI-compatible front (default true) */
   openai?: boolean | OpenAIFrontOptions;
   /** resolve `serve` only once every model is loaded (default true) */
@@ -69,6 +74,7 @@ export type ResolvedServeOptions = Required<
     | 'maxConcurrency'
     | 'retryAfterSeconds'
     | 'graceMs'
+    | 'coalesceRepliesMs'
     | 'waitUntilReady'
     | 'handleSignals'
     | 'metrics'
@@ -100,6 +106,7 @@ const serveSchema = z
     maxConcurrency: z.number().int().min(0).optional(),
     retryAfterSeconds: z.number().int().min(1).optional(),
     graceMs: duration.optional(),
+    coalesceRepliesMs: z.number().min(0).max(1000).optional(),
     openai: z
       .union([
         z.boolean(),
@@ -145,6 +152,7 @@ export function resolveServeOptions(options: unknown): ResolvedServeOptions {
     maxConcurrency: o.maxConcurrency ?? 1024,
     retryAfterSeconds: o.retryAfterSeconds ?? 1,
     graceMs: o.graceMs ?? 10_000,
+    coalesceRepliesMs: o.coalesceRepliesMs ?? 1,
     openai:
       openai === false
         ? false

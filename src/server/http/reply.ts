@@ -2,28 +2,31 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { SgError } from '../../errors/index.js';
 import { sendError } from './errors.js';
+import type { ReplyCoalescer } from './reply-coalescer.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** How a server writes its plain replies, fixed at start. */
+export type ReplyWriting = {
+  retryAfterSeconds: number;
+  /** headers set through fastify by a hook (CORS) go out with the reply */
+  hookHeaders: boolean;
+  /** where the responses are ended: with the other replies of their event-loop turn */
+  ends: ReplyCoalescer;
+};
+
 /**
  * A decided reply as http.md's "The non-streamed reply": `undefined` is 204, bytes are octet-stream, any
- * other value is JSON (a string as a JSON string). `hookHeaders`: headers set through fastify by a hook
- * (CORS) go out with it.
+ * other value is JSON (a string as a JSON string).
  */
-export function sendReply(
-  reply: FastifyReply,
-  body: unknown,
-  status: 200 | 202,
-  retryAfterSeconds: number,
-  hookHeaders: boolean,
-): void {
+export function sendReply(reply: FastifyReply, body: unknown, status: 200 | 202, w: ReplyWriting): void {
   if (body === undefined) {
-    writeReply(reply, 204, undefined, undefined, hookHeaders);
+    writeReply(reply, 204, undefined, undefined, w);
     return;
   }
   if (body instanceof Uint8Array) {
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    writeReply(reply, status, 'application/octet-stream', bytes, hookHeaders);
+    writeReply(reply, status, 'application/octet-stream', bytes, w);
     return;
   }
   let json: string | undefined;
@@ -38,11 +41,11 @@ export function sendReply(
     sendError(
       reply,
       new SgError('SG_ERR_INTERNAL', `the graph's reply cannot be sent as JSON: ${why}`, { cause }),
-      retryAfterSeconds,
+      w.retryAfterSeconds,
     );
     return;
   }
-  writeReply(reply, status, JSON_TYPE, json, hookHeaders);
+  writeReply(reply, status, JSON_TYPE, json, w);
 }
 
 /**
@@ -55,14 +58,14 @@ function writeReply(
   status: number,
   type: string | undefined,
   payload: string | Buffer | undefined,
-  hookHeaders: boolean,
+  w: ReplyWriting,
 ): void {
   const id = reply.request.id;
   const own =
     payload === undefined
       ? ['x-request-id', id]
       : ['content-type', type!, 'content-length', byteLength(payload), 'x-request-id', id];
-  takeOver(reply, status, own, hookHeaders).end(payload);
+  w.ends.end(takeOver(reply, status, own, w.hookHeaders), payload);
 }
 
 /**
