@@ -10,19 +10,17 @@ import { performance } from 'node:perf_hooks';
  * written back to back find the peer still awake. This is the write batching of Redis (replies written before
  * the event loop sleeps) and of Netty's flush consolidation.
  *
- * Holding must not cost latency where steps are slow: a turn whose replies are decided more than `maxHoldMs`
- * apart (a step blocking the loop) writes those held at that point and the rest at once, and so do the turns
- * after it until one is short again.
+ * A reply waits for the rest of its turn, and never longer than `maxHoldMs` after the oldest one held: a reply
+ * decided later than that writes them all at once. So a reply waits at most `maxHoldMs` plus the one stretch
+ * of synchronous work (a step that blocks the loop) running when that time passes.
  */
 export class ReplyCoalescer {
   private responses: ServerResponse[] = [];
   private payloads: Array<string | Buffer | undefined> = [];
-  /** performance.now() at the first reply of the current turn; -1: no reply yet this turn */
-  private turnStartedAt = -1;
-  /** this turn's replies are written at once (the last turn was long, or this one is) */
-  private direct = false;
-  /** this turn's replies have been more than maxHoldMs apart */
-  private longTurn = false;
+  /** performance.now() when the oldest reply held was decided */
+  private heldSince = 0;
+  /** the end of this turn is queued (it stays queued when the replies were written early) */
+  private turnQueued = false;
 
   /** `maxHoldMs` 0: every reply is written at once. */
   constructor(private readonly maxHoldMs: number) {}
@@ -33,20 +31,17 @@ export class ReplyCoalescer {
       res.end(payload);
       return;
     }
-    if (this.turnStartedAt < 0) {
-      this.turnStartedAt = performance.now();
-      setImmediate(this.endTurn);
-    } else if (!this.longTurn && performance.now() - this.turnStartedAt >= this.maxHoldMs) {
-      this.longTurn = true;
-      this.direct = true;
-      this.flush();
-    }
-    if (this.direct) {
-      res.end(payload);
-      return;
-    }
     this.responses.push(res);
     this.payloads.push(payload);
+    if (this.responses.length === 1) {
+      this.heldSince = performance.now();
+      if (!this.turnQueued) {
+        this.turnQueued = true;
+        setImmediate(this.endTurn);
+      }
+    } else if (performance.now() - this.heldSince >= this.maxHoldMs) {
+      this.flush();
+    }
   }
 
   /** Write every reply held, in the order they were decided. */
@@ -64,10 +59,8 @@ export class ReplyCoalescer {
   }
 
   private readonly endTurn = (): void => {
-    // the next turn holds its replies only if this one was short
-    this.direct = this.longTurn;
-    this.longTurn = false;
-    this.turnStartedAt = -1;
+    // cleared first: a reply decided while these are written queues a turn end of its own
+    this.turnQueued = false;
     this.flush();
   };
 }
