@@ -115,9 +115,11 @@ const CASES = {
     'fastify',
     undefined,
   ],
+  // servegraph with its replies written as decided, as fastify-as-servegraph writes them: the coalescing of
+  // replies (case coalesce) is not servegraph's work per request
   work: [
-    'JSON echo: servegraph / fastify as servegraph configures it',
-    'servegraph',
+    'JSON echo: servegraph (coalesceRepliesMs: 0) / fastify as servegraph configures it',
+    'servegraph-immediate',
     'fastify-as-servegraph',
     undefined,
   ],

@@ -45,7 +45,7 @@ export class ReplyCoalescer {
   }
 
   /** Write every reply held, in the order they were decided. */
-  flush(): void {
+  private flush(): void {
     const responses = this.responses;
     if (responses.length === 0) return;
     const payloads = this.payloads;
